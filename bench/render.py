@@ -1,0 +1,66 @@
+"""Validate + render 10,000 sensors, and `squid -k parse` of that config against the stock config alone.
+
+Each figure is the median of several runs, printed with min and max and as a ratio to a baseline
+measured in the same run. Run: .venv/bin/python bench/render.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core import squid  # noqa: E402
+from core.model import Project, ProxySettings, Sensor, SshTarget, validate  # noqa: E402
+from tests.squidparse import parse, server_dir, write_rendered  # noqa: E402
+
+RUNS = 5
+
+
+def timed(fn: Callable[[], object], runs: int = RUNS) -> list[float]:
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def row(label: str, samples: list[float], base: list[float] | None = None) -> str:
+    med = statistics.median(samples)
+    ratio = f"{med / statistics.median(base):7.2f}x" if base else "   base "
+    return f"{label:<58} {med * 1000:9.1f} ms  (min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})  {ratio}"
+
+
+def main() -> None:
+    sensors = tuple(Sensor(f"Sensor {i}", f"10.{i // 250}.{i % 250}.1") for i in range(10_000))
+    project = Project("Bench", SshTarget("192.0.2.1", "root"), ProxySettings(), sensors)
+    one = Project("Bench", SshTarget("192.0.2.1", "root"), ProxySettings(), sensors[:1])
+    stock = (ROOT / "core" / "data" / "debian-12.conf").read_text()
+    print(f"{'figure':<58} {'median':>12}")
+    base = timed(lambda: squid.render(one, stock))
+    print(row("validate + render, 1 sensor (baseline)", base))
+    print(row("validate + render, 10,000 sensors", timed(lambda: squid.render(project, stock)), base))
+    print(row("validate only, 10,000 sensors", timed(lambda: validate(project)), base))
+
+    squid_bin = shutil.which("squid") or "/usr/sbin/squid"
+    with tempfile.TemporaryDirectory() as tmp:
+        stock_layout = server_dir(Path(tmp) / "stock")
+        parse_base = timed(lambda: parse(stock_layout, squid_bin))
+        print(row("squid -k parse, stock config (baseline)", parse_base))
+        big = server_dir(Path(tmp) / "big")
+        write_rendered(project, big, squid_bin)
+        print(row("squid -k parse, stock + 10,000 sensors", timed(lambda: parse(big, squid_bin)), parse_base))
+    print(f"python {sys.version.split()[0]}, squid {subprocess.run([squid_bin, '-v'], capture_output=True, text=True, check=False).stdout.split()[3]}")
+
+
+if __name__ == "__main__":
+    main()

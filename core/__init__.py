@@ -1,0 +1,3 @@
+"""sensorproxy core: the whole domain, pure Python (never Qt)."""
+
+__version__ = "0.1.0"

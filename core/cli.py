@@ -1,0 +1,188 @@
+"""The `sensorproxy` command: the same core calls the desktop window uses."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+
+from core import __version__, csvio, projectfile, squid
+from core.model import InvalidProject, Project, SshTarget, validate
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+EPILOG = """\
+exit codes:
+  0  done (validate: no problems)
+  1  the project or a file has problems, or the operation failed; the message says what and where
+  2  the command line itself is wrong
+
+Passwords never go on the command line.
+"""
+
+
+class CliError(Exception):
+    """A failure the user can act on; printed without a traceback."""
+
+
+def default_squid_conf() -> str:
+    return (resources.files("core") / "data" / "debian-12.conf").read_text(encoding="utf-8")
+
+
+def _parse_ssh(value: str) -> tuple[str, str, int]:
+    m = re.fullmatch(r"([^@\s]+)@(\[[0-9A-Fa-f:.]+\]|[^:\s\[\]]+)(?::(\d+))?", value)
+    if not m:
+        raise argparse.ArgumentTypeError(f"{value!r} is not USER@HOST or USER@HOST:PORT")
+    host = m[2].strip("[]")
+    return m[1], host, int(m[3] or 22)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    path: Path = args.project
+    if path.exists() and not args.force:
+        raise CliError(f"{path} exists already; use --force to replace it")
+    user, host, port = args.ssh
+    project = Project(
+        site=args.site,
+        ssh=SshTarget(host=host, user=user, port=port, key_path=args.key or "", sudo=args.sudo),
+    )
+    problems = [p for p in validate(project) if p.section != "sensors"]
+    if problems:
+        raise InvalidProject(problems)
+    projectfile.save(project, path)
+    print(f"created {path}")
+    return EXIT_OK
+
+
+def cmd_import_csv(args: argparse.Namespace) -> int:
+    project = projectfile.load(args.project)
+    result = csvio.read(
+        args.csv, skip_bad_rows=args.skip_bad_rows, allow_wide=project.proxy.allow_wide_ranges
+    )
+    for error in result.errors:
+        print(f"skipped {args.csv}, {error}", file=sys.stderr)
+    merged = replace(project, sensors=project.sensors + result.sensors)
+    problems = validate(merged)
+    if problems:
+        raise InvalidProject(problems)
+    projectfile.save(merged, args.project)
+    print(f"imported {len(result.sensors)} sensor(s) into {args.project} ({len(merged.sensors)} in all)")
+    return EXIT_OK
+
+
+def cmd_export_csv(args: argparse.Namespace) -> int:
+    project = projectfile.load(args.project)
+    csvio.write(project.sensors, args.csv)
+    print(f"exported {len(project.sensors)} sensor(s) to {args.csv}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    project = projectfile.load(args.project)
+    problems = validate(project)
+    for problem in problems:
+        print(f"{args.project}: {problem}")
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return EXIT_FAILED
+    enabled = sum(s.enabled for s in project.sensors)
+    print(f"{args.project}: valid ({enabled} of {len(project.sensors)} sensors enabled)")
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    project = projectfile.load(args.project)
+    conf = args.squid_conf.read_text(encoding="utf-8") if args.squid_conf else default_squid_conf()
+    rendered = squid.render(project, conf)
+    for f in rendered.files:
+        print(f"### {f.path} (root:{f.group} {f.mode:04o})")
+        print(f.content, end="")
+    if project.proxy.auth_enabled:
+        path = squid.SquidLayout().passwd_file
+        print(f"### {path} (root:proxy 0640) is written at apply with the password's hash")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sensorproxy",
+        description="Connect Defender for IoT legacy sensors to Azure through a Squid proxy.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"sensorproxy {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument("project", type=Path, metavar="PROJECT", help="the project file (.toml)")
+        return p
+
+    p = add("new", "create a project file")
+    p.add_argument("--site", required=True, help="the site's name")
+    p.add_argument(
+        "--ssh",
+        required=True,
+        type=_parse_ssh,
+        metavar="USER@HOST[:PORT]",
+        help="the proxy server's SSH login",
+    )
+    p.add_argument("--key", metavar="PATH", help="private key file for SSH")
+    p.add_argument("--sudo", action="store_true", help="the login is not root: use sudo on the server")
+    p.add_argument("--force", action="store_true", help="replace an existing project file")
+    p.set_defaults(func=cmd_new)
+
+    p = add("import-csv", "add sensors from a CSV file (name,address[,notes])")
+    p.add_argument("csv", type=Path, metavar="CSV")
+    p.add_argument("--skip-bad-rows", action="store_true", help="import the good rows, report the bad ones")
+    p.set_defaults(func=cmd_import_csv)
+
+    p = add("export-csv", "write the sensors to a CSV file Excel opens")
+    p.add_argument("csv", type=Path, metavar="CSV")
+    p.set_defaults(func=cmd_export_csv)
+
+    p = add("validate", "print every problem in the project; exit 1 if there is any")
+    p.set_defaults(func=cmd_validate)
+
+    p = add("render", "print the Squid files sensorproxy would manage")
+    p.add_argument(
+        "--squid-conf",
+        type=Path,
+        metavar="FILE",
+        help="the server's squid.conf (default: Debian 12's stock layout with conf.d)",
+    )
+    p.set_defaults(func=cmd_render)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except (
+        CliError,
+        InvalidProject,
+        projectfile.ProjectFileError,
+        csvio.CsvImportError,
+        squid.SquidConfigError,
+    ) as exc:
+        print(f"sensorproxy: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"sensorproxy: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

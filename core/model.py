@@ -1,0 +1,357 @@
+"""The site description: sensors, the proxy's settings and the SSH target, with validation.
+
+Values are immutable; edits make new values with `dataclasses.replace`, which keeps undo simple.
+Fields hold what the user typed, valid or not, so editors can show errors next to the value;
+`validate` says what is wrong and where, and nothing renders or applies until it returns no problems.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+DEFAULT_PORT = 3128
+DEFAULT_ALLOWLIST = (
+    ".azure-devices.net",
+    ".blob.core.windows.net",
+    ".servicebus.windows.net",
+    "download.microsoft.com",
+)
+# Prefixes shorter than these open the proxy to far more than a sensor segment.
+WIDEST_IPV4_PREFIX = 16
+WIDEST_IPV6_PREFIX = 48
+MAX_NAME = 64
+MAX_NOTES = 200
+
+_USER_RE = re.compile(r"[A-Za-z0-9._][A-Za-z0-9._-]{0,31}")
+_LABEL_RE = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_FORBIDDEN_IN_TEXT = set("\"'`\\")
+
+
+class AuthMethod(StrEnum):
+    KEY = "key"
+    PASSWORD = "password"  # noqa: S105 - the name of a method, not a secret
+    AGENT = "agent"
+
+
+@dataclass(frozen=True)
+class Sensor:
+    name: str
+    address: str
+    enabled: bool = True
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ParentProxy:
+    host: str
+    port: int = 3128
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    port: int = DEFAULT_PORT
+    auth_enabled: bool = False
+    auth_user: str = ""
+    connect_only: bool = True
+    allowlist_enabled: bool = True
+    allowlist: tuple[str, ...] = DEFAULT_ALLOWLIST
+    parent: ParentProxy | None = None
+    allow_wide_ranges: bool = False
+
+
+@dataclass(frozen=True)
+class SshTarget:
+    host: str
+    user: str
+    port: int = 22
+    auth: AuthMethod = AuthMethod.KEY
+    key_path: str = ""
+    sudo: bool = False
+
+
+@dataclass(frozen=True)
+class Project:
+    site: str
+    ssh: SshTarget
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    sensors: tuple[Sensor, ...] = ()
+
+    def normalized(self) -> Project:
+        """The same project with addresses and domains in the canonical form rendering uses."""
+        sensors = tuple(replace(s, address=canonical_address(s.address)) for s in self.sensors)
+        proxy = replace(self.proxy, allowlist=tuple(d.lower() for d in self.proxy.allowlist))
+        return replace(self, sensors=sensors, proxy=proxy)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, and where: `section` is site/ssh/proxy/sensors, `row` is 1-based for sensors."""
+
+    section: str
+    field: str
+    message: str
+    row: int | None = None
+
+    def where(self) -> str:
+        if self.row is not None:
+            return f"{self.section} row {self.row}, {self.field}"
+        return f"{self.section}.{self.field}"
+
+    def __str__(self) -> str:
+        return f"{self.where()}: {self.message}"
+
+
+class InvalidProject(ValueError):
+    """Raised where a valid project is required; carries every problem."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"the project has {len(problems)} problem(s):\n{lines}")
+
+
+# --- single-value checks: each returns an error message or None -------------------------------
+
+
+def text_problem(value: str, *, what: str, max_len: int, required: bool) -> str | None:
+    """Free text that ends up in comments: printable, no quotes or backslashes, trimmed."""
+    if not value:
+        return f"{what} is empty" if required else None
+    if len(value) > max_len:
+        return f"{what} is {len(value)} characters long; at most {max_len}"
+    if value != value.strip():
+        return f"{what} starts or ends with spaces"
+    for ch in value:
+        if ch in _FORBIDDEN_IN_TEXT:
+            return f"{what} contains {ch!r}; quotes and backslashes are not allowed"
+        if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}:
+            return f"{what} contains an invisible or control character (U+{ord(ch):04X})"
+        if ch.isspace() and ch != " ":
+            return f"{what} contains a tab or other non-space whitespace (U+{ord(ch):04X})"
+    return None
+
+
+def canonical_address(address: str) -> str:
+    """`10.0.0.5`, `10.0.0.0/24`, `fd00::5`; host networks (/32, /128) written as plain hosts."""
+    net = ipaddress.ip_network(address, strict=True)
+    if net.num_addresses == 1:
+        return str(net.network_address)
+    return str(net)
+
+
+def address_problem(address: str) -> str | None:
+    """A sensor address must be a literal IP host or CIDR subnet; Squid would resolve anything else."""
+    if not address:
+        return "address is empty"
+    if address != address.strip() or any(c.isspace() for c in address):
+        return f"{address!r} contains whitespace; give one address per row"
+    if "%" in address:
+        return f"{address!r} has an IPv6 zone; Squid rules cannot use link-local zones"
+    try:
+        net = ipaddress.ip_network(address, strict=True)
+    except ValueError as exc:
+        if "has host bits set" in str(exc):
+            base = ipaddress.ip_network(address, strict=False)
+            return f"{address!r} is not a subnet boundary; did you mean {base}?"
+        return f"{address!r} is not an IPv4 or IPv6 address or CIDR subnet (host names are not allowed)"
+    first = net.network_address
+    if first.is_multicast or (net.num_addresses == 1 and first.is_unspecified):
+        return f"{address!r} is a multicast or unspecified address, not a sensor"
+    if first.is_loopback:
+        return f"{address!r} is a loopback address, not a sensor"
+    if (
+        isinstance(first, ipaddress.IPv4Address)
+        and net.num_addresses == 1
+        and str(first) == "255.255.255.255"
+    ):
+        return f"{address!r} is the broadcast address, not a sensor"
+    return None
+
+
+def wide_range_problem(address: str) -> str | None:
+    net = ipaddress.ip_network(address, strict=True)
+    widest = WIDEST_IPV4_PREFIX if net.version == 4 else WIDEST_IPV6_PREFIX
+    if net.prefixlen < widest:
+        return (
+            f"{address} covers {net.num_addresses:,} addresses and would open the proxy to everyone "
+            f"in it; use /{widest} or narrower, or allow wide ranges explicitly"
+        )
+    return None
+
+
+def domain_problem(domain: str) -> str | None:
+    """`.example.com` (the domain and every subdomain) or `host.example.com`."""
+    if not domain:
+        return "destination is empty"
+    name = domain[1:] if domain.startswith(".") else domain
+    if len(name) > 253:
+        return f"{domain!r} is longer than 253 characters"
+    labels = name.lower().split(".")
+    if len(labels) < 2 or not all(_LABEL_RE.fullmatch(label) for label in labels):
+        return f"{domain!r} is not a domain name like .azure-devices.net or download.microsoft.com"
+    if labels[-1].isdigit():
+        return f"{domain!r} looks like an IP address; the allowlist takes domain names"
+    return None
+
+
+def user_problem(user: str, *, what: str) -> str | None:
+    if not _USER_RE.fullmatch(user):
+        return f"{what} {user!r} must be 1-32 letters, digits, '.', '_' or '-'"
+    return None
+
+
+def port_problem(port: int) -> str | None:
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        return f"port {port!r} is not between 1 and 65535"
+    return None
+
+
+def host_problem(host: str) -> str | None:
+    """An SSH or parent-proxy host: an IP literal or a DNS name, never anything with spaces."""
+    if not host:
+        return "host is empty"
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    labels = host.lower().rstrip(".").split(".")
+    if len(host) > 253 or not all(_LABEL_RE.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        return f"{host!r} is not an IP address or host name"
+    return None
+
+
+# --- whole-project validation -----------------------------------------------------------------
+
+
+def validate(project: Project) -> list[Problem]:
+    problems: list[Problem] = []
+    site_msg = text_problem(project.site, what="site name", max_len=MAX_NAME, required=True)
+    if site_msg:
+        problems.append(Problem("site", "name", site_msg))
+    problems += validate_ssh(project.ssh)
+    problems += validate_proxy(project.proxy)
+    problems += validate_sensors(project.sensors, allow_wide=project.proxy.allow_wide_ranges)
+    return problems
+
+
+def validate_ssh(ssh: SshTarget) -> list[Problem]:
+    problems: list[Problem] = []
+    checks = [
+        ("host", host_problem(ssh.host)),
+        ("port", port_problem(ssh.port)),
+        ("user", user_problem(ssh.user, what="SSH user")),
+    ]
+    if ssh.key_path:
+        checks.append(("key_path", text_problem(ssh.key_path, what="key path", max_len=1024, required=False)))
+    problems += [Problem("ssh", f, m) for f, m in checks if m]
+    return problems
+
+
+def validate_proxy(proxy: ProxySettings) -> list[Problem]:
+    problems: list[Problem] = []
+    if msg := port_problem(proxy.port):
+        problems.append(Problem("proxy", "port", msg))
+    if proxy.auth_enabled and (msg := user_problem(proxy.auth_user, what="proxy user")):
+        problems.append(Problem("proxy", "auth_user", msg))
+    if proxy.allowlist_enabled:
+        if not proxy.allowlist:
+            problems.append(
+                Problem("proxy", "allowlist", "the allowlist is on but empty; nothing could pass")
+            )
+        problems += _validate_allowlist(proxy.allowlist)
+    if proxy.parent is not None:
+        p = proxy.parent
+        checks = [("parent.host", host_problem(p.host)), ("parent.port", port_problem(p.port))]
+        if p.user:
+            checks.append(("parent.user", user_problem(p.user, what="parent proxy user")))
+        problems += [Problem("proxy", f, m) for f, m in checks if m]
+    return problems
+
+
+def _validate_allowlist(domains: tuple[str, ...]) -> list[Problem]:
+    problems: list[Problem] = []
+    valid: list[str] = []
+    for domain in domains:
+        if msg := domain_problem(domain):
+            problems.append(Problem("proxy", "allowlist", msg))
+        else:
+            valid.append(domain.lower())
+    seen: set[str] = set()
+    for domain in valid:
+        if domain in seen:
+            problems.append(Problem("proxy", "allowlist", f"{domain} is listed twice"))
+        seen.add(domain)
+    # Squid refuses a list where one entry is covered by a wildcard entry: say which.
+    wildcards = sorted(d for d in seen if d.startswith("."))
+    for domain in sorted(seen):
+        bare = domain.lstrip(".")
+        for wildcard in wildcards:
+            if wildcard != domain and (bare == wildcard[1:] or bare.endswith(wildcard)):
+                problems.append(Problem("proxy", "allowlist", f"{domain} is already covered by {wildcard}"))
+                break
+    return problems
+
+
+def sensor_problems(sensor: Sensor, *, allow_wide: bool = False) -> list[tuple[str, str]]:
+    """(field, message) for one sensor on its own; uniqueness needs the whole list."""
+    found = [
+        ("name", text_problem(sensor.name, what="name", max_len=MAX_NAME, required=True)),
+        ("address", address_problem(sensor.address)),
+        ("notes", text_problem(sensor.notes, what="notes", max_len=MAX_NOTES, required=False)),
+    ]
+    if found[1][1] is None and not allow_wide:
+        found.append(("address", wide_range_problem(sensor.address)))
+    return [(f, m) for f, m in found if m]
+
+
+def validate_sensors(sensors: tuple[Sensor, ...], *, allow_wide: bool = False) -> list[Problem]:
+    problems: list[Problem] = []
+    names: dict[str, int] = {}
+    networks: list[tuple[int, int, int, int]] = []  # (version, first, last, row)
+    for row, sensor in enumerate(sensors, start=1):
+        own = sensor_problems(sensor, allow_wide=allow_wide)
+        problems += [Problem("sensors", f, m, row) for f, m in own]
+        key = sensor.name.casefold()
+        if key in names and not any(f == "name" for f, _ in own):
+            problems.append(
+                Problem("sensors", "name", f"{sensor.name!r} is also the name of row {names[key]}", row)
+            )
+        names.setdefault(key, row)
+        if not any(f == "address" for f, _ in own):
+            net = ipaddress.ip_network(sensor.address)
+            networks.append((net.version, int(net.network_address), int(net.broadcast_address), row))
+    problems += _overlaps(networks, sensors)
+    return problems
+
+
+def _overlaps(networks: list[tuple[int, int, int, int]], sensors: tuple[Sensor, ...]) -> list[Problem]:
+    """Duplicates and hosts inside listed subnets, found by one sweep over sorted ranges."""
+    problems: list[Problem] = []
+    # Wider ranges first at equal start, so the enclosing subnet is the one kept open.
+    ordered = sorted(networks, key=lambda n: (n[0], n[1], -n[2], n[3]))
+    open_range: tuple[int, int, int, int] | None = None
+    for net in ordered:
+        if open_range and open_range[0] == net[0] and net[1] <= open_range[2]:
+            other = sensors[open_range[3] - 1]
+            mine = sensors[net[3] - 1]
+            if (open_range[1], open_range[2]) == (net[1], net[2]):
+                msg = f"{mine.address} is also the address of row {open_range[3]} ({other.name})"
+            else:
+                msg = f"{mine.address} lies inside {other.address} of row {open_range[3]} ({other.name})"
+            problems.append(Problem("sensors", "address", msg, net[3]))
+            if net[2] <= open_range[2]:
+                continue
+        open_range = net
+    problems.sort(key=lambda p: p.row or 0)
+    return problems
+
+
+def require_valid(project: Project) -> None:
+    if problems := validate(project):
+        raise InvalidProject(problems)

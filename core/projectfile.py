@@ -1,0 +1,225 @@
+"""Project files: versioned TOML, saved atomically, never holding a secret.
+
+Loading reports the file, the line and the field of what is wrong. A file written by a newer
+sensorproxy (a higher `schema`) is refused rather than half-understood.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from core import atomicfile
+from core.model import AuthMethod, ParentProxy, Project, ProxySettings, Sensor, SshTarget
+
+SCHEMA = 1
+
+
+class ProjectFileError(ValueError):
+    def __init__(self, path: Path, message: str, line: int | None = None) -> None:
+        self.path, self.line = path, line
+        where = f"{path}, line {line}" if line else str(path)
+        super().__init__(f"{where}: {message}")
+
+
+def to_dict(project: Project) -> dict[str, Any]:
+    proxy = project.proxy
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "site": {"name": project.site},
+        "ssh": {
+            "host": project.ssh.host,
+            "port": project.ssh.port,
+            "user": project.ssh.user,
+            "auth": project.ssh.auth.value,
+            "key_path": project.ssh.key_path,
+            "sudo": project.ssh.sudo,
+        },
+        "proxy": {
+            "port": proxy.port,
+            "auth_enabled": proxy.auth_enabled,
+            "auth_user": proxy.auth_user,
+            "connect_only": proxy.connect_only,
+            "allowlist_enabled": proxy.allowlist_enabled,
+            "allowlist": list(proxy.allowlist),
+            "allow_wide_ranges": proxy.allow_wide_ranges,
+        },
+        "sensors": [
+            {"name": s.name, "address": s.address, "enabled": s.enabled, "notes": s.notes}
+            for s in project.sensors
+        ],
+    }
+    if proxy.parent is not None:
+        data["proxy"]["parent"] = {
+            "host": proxy.parent.host,
+            "port": proxy.parent.port,
+            "user": proxy.parent.user,
+        }
+    return data
+
+
+def dumps(project: Project) -> str:
+    return tomli_w.dumps(to_dict(project))
+
+
+def save(project: Project, path: Path) -> None:
+    atomicfile.write_text(Path(path), dumps(project))
+
+
+def load(path: Path) -> Project:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ProjectFileError(path, f"cannot read the file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ProjectFileError(path, "the file is not UTF-8 text", line) from None
+    return loads(text, path)
+
+
+def loads(text: str, path: Path = Path("<project>")) -> Project:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        message = re.sub(r"\s*\(at line.*\)", "", str(exc)) or "malformed TOML"
+        raise ProjectFileError(path, f"not valid TOML: {message}", int(m[1]) if m else None) from None
+    return from_dict(data, path, text)
+
+
+class _Reader:
+    """Typed access to the parsed TOML that reports the line of a wrong field."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path, self.lines = path, text.splitlines()
+
+    def line_of(self, table: str, key: str, index: int | None = None) -> int | None:
+        header = f"[[{table}]]" if index is not None else f"[{table}]"
+        seen = -1
+        start = None
+        for no, line in enumerate(self.lines, start=1):
+            stripped = line.strip()
+            if stripped == header:
+                seen += 1
+                if index is None or seen == index:
+                    start = no
+                    continue
+            if start is not None:
+                if stripped.startswith("["):
+                    return start
+                if re.match(rf"{re.escape(key)}\s*=", stripped):
+                    return no
+        return start
+
+    def fail(self, table: str, key: str, message: str, index: int | None = None) -> ProjectFileError:
+        where = f"{table}[{index + 1}].{key}" if index is not None else f"{table}.{key}"
+        return ProjectFileError(self.path, f"{where}: {message}", self.line_of(table, key, index))
+
+    def get(
+        self,
+        tbl: dict[str, Any],
+        table: str,
+        key: str,
+        kind: type,
+        default: Any = ...,
+        index: int | None = None,
+    ) -> Any:
+        if key not in tbl:
+            if default is ...:
+                raise self.fail(table, key, "is missing", index)
+            return default
+        value = tbl[key]
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not ok:
+            raise self.fail(table, key, f"should be {_KIND_NAMES[kind]}, not {value!r}", index)
+        return value
+
+    def table(self, data: dict[str, Any], key: str, required: bool = True) -> dict[str, Any]:
+        value = data.get(key)
+        if value is None and not required:
+            return {}
+        if not isinstance(value, dict):
+            raise ProjectFileError(self.path, f"the [{key}] table is missing")
+        return value
+
+
+_KIND_NAMES = {str: "text", int: "a whole number", bool: "true or false", list: "a list", dict: "a table"}
+
+
+def from_dict(data: dict[str, Any], path: Path, text: str = "") -> Project:
+    r = _Reader(path, text)
+    schema = data.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool):
+        raise ProjectFileError(path, "no 'schema = N' line; is this a sensorproxy project file?")
+    if schema > SCHEMA:
+        raise ProjectFileError(
+            path, f"written by a newer sensorproxy (schema {schema}; this version reads up to {SCHEMA})"
+        )
+    if schema < 1:
+        raise ProjectFileError(path, f"unknown schema {schema}")
+    site = r.table(data, "site")
+    ssh = r.table(data, "ssh")
+    proxy = r.table(data, "proxy")
+    auth_text = r.get(ssh, "ssh", "auth", str, "key")
+    try:
+        auth = AuthMethod(auth_text)
+    except ValueError:
+        choices = ", ".join(m.value for m in AuthMethod)
+        raise r.fail("ssh", "auth", f"{auth_text!r} is not one of {choices}") from None
+    allowlist = r.get(proxy, "proxy", "allowlist", list, list(ProxySettings().allowlist))
+    if not all(isinstance(d, str) for d in allowlist):
+        raise r.fail("proxy", "allowlist", "should be a list of domain names")
+    parent_tbl = proxy.get("parent")
+    parent = None
+    if parent_tbl is not None:
+        if not isinstance(parent_tbl, dict):
+            raise r.fail("proxy", "parent", "should be a table")
+        parent = ParentProxy(
+            host=r.get(parent_tbl, "proxy.parent", "host", str),
+            port=r.get(parent_tbl, "proxy.parent", "port", int, 3128),
+            user=r.get(parent_tbl, "proxy.parent", "user", str, ""),
+        )
+    sensors_raw = data.get("sensors", [])
+    if not isinstance(sensors_raw, list):
+        raise ProjectFileError(path, "'sensors' should be a list of [[sensors]] tables")
+    sensors = []
+    for i, s in enumerate(sensors_raw):
+        if not isinstance(s, dict):
+            raise ProjectFileError(path, f"sensors[{i + 1}] should be a [[sensors]] table")
+        sensors.append(
+            Sensor(
+                name=r.get(s, "sensors", "name", str, index=i),
+                address=r.get(s, "sensors", "address", str, index=i),
+                enabled=r.get(s, "sensors", "enabled", bool, True, index=i),
+                notes=r.get(s, "sensors", "notes", str, "", index=i),
+            )
+        )
+    return Project(
+        site=r.get(site, "site", "name", str),
+        ssh=SshTarget(
+            host=r.get(ssh, "ssh", "host", str),
+            user=r.get(ssh, "ssh", "user", str),
+            port=r.get(ssh, "ssh", "port", int, 22),
+            auth=auth,
+            key_path=r.get(ssh, "ssh", "key_path", str, ""),
+            sudo=r.get(ssh, "ssh", "sudo", bool, False),
+        ),
+        proxy=ProxySettings(
+            port=r.get(proxy, "proxy", "port", int, 3128),
+            auth_enabled=r.get(proxy, "proxy", "auth_enabled", bool, False),
+            auth_user=r.get(proxy, "proxy", "auth_user", str, ""),
+            connect_only=r.get(proxy, "proxy", "connect_only", bool, True),
+            allowlist_enabled=r.get(proxy, "proxy", "allowlist_enabled", bool, True),
+            allowlist=tuple(allowlist),
+            parent=parent,
+            allow_wide_ranges=r.get(proxy, "proxy", "allow_wide_ranges", bool, False),
+        ),
+        sensors=tuple(sensors),
+    )

@@ -1,0 +1,55 @@
+"""Run the real `squid -k parse` on rendered files inside a temporary copy of a stock squid.conf."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from core import squid
+from core.cli import default_squid_conf
+from core.model import Project
+
+FAKE_HASH = "$2b$12$abcdefghijklmnopqrstuuJm5Y4bHb3n1U1CdbT9mEfF3OwG0I4yC"
+
+
+@dataclass
+class ParseResult:
+    returncode: int
+    output: str
+
+    def problems(self) -> list[str]:
+        return [
+            line
+            for line in self.output.splitlines()
+            if "ERROR" in line or "FATAL" in line or "WARNING" in line
+        ]
+
+
+def server_dir(tmp: Path, stock: str | None = None) -> squid.SquidLayout:
+    """A conf dir holding a stock squid.conf whose include points into it."""
+    (tmp / "conf.d").mkdir(parents=True, exist_ok=True)
+    text = (stock or default_squid_conf()).replace("/etc/squid/conf.d", str(tmp / "conf.d"))
+    (tmp / "squid.conf").write_text(text)
+    return squid.SquidLayout(conf_dir=str(tmp))
+
+
+def write_rendered(project: Project, layout: squid.SquidLayout, squid_bin: str) -> ParseResult:
+    conf = Path(layout.squid_conf).read_text()
+    secrets = squid.Secrets(proxy_password_hash=FAKE_HASH, parent_password="parent-secret")
+    rendered = squid.render(project, conf, layout, secrets)
+    assert rendered.complete
+    for f in rendered.files:
+        Path(f.path).write_text(f.content)
+    return parse(layout, squid_bin)
+
+
+def parse(layout: squid.SquidLayout, squid_bin: str) -> ParseResult:
+    proc = subprocess.run(
+        [squid_bin, "-k", "parse", "-f", layout.squid_conf],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return ParseResult(proc.returncode, proc.stdout + proc.stderr)

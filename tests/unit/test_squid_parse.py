@@ -1,0 +1,75 @@
+"""Every rendered variant, written into a copy of a stock config, passes the real `squid -k parse`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from core import squid
+from tests.conftest import require_tool
+from tests.squidparse import parse, server_dir, write_rendered
+from tests.unit.test_squid_readback import _valid, projects
+from tests.unit.test_squid_render import BLOCK_VARIANTS, OLD, VARIANTS
+
+pytestmark = pytest.mark.squid
+
+
+@pytest.fixture(scope="module")
+def squid_bin() -> str:
+    return require_tool("squid")
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_dropin_variant_parses(variant, squid_bin, tmp_path):
+    layout = server_dir(tmp_path)
+    result = write_rendered(VARIANTS[variant], layout, squid_bin)
+    assert result.returncode == 0, result.output
+    assert result.problems() == []
+    assert f"Processing Configuration File: {layout.dropin}" in result.output
+
+
+@pytest.mark.parametrize("variant", BLOCK_VARIANTS)
+def test_block_variant_parses(variant, squid_bin, tmp_path):
+    layout = server_dir(tmp_path, OLD)
+    result = write_rendered(VARIANTS[variant], layout, squid_bin)
+    assert result.returncode == 0, result.output
+    assert result.problems() == []
+    assert f"Processing: http_access allow {squid.ACL_SENSORS}" in result.output or not any(
+        s.enabled for s in VARIANTS[variant].sensors
+    )
+
+
+def test_the_parse_check_catches_a_broken_config(squid_bin, tmp_path):
+    """The check above can fail: a bad address that slipped through would be FATAL."""
+    layout = server_dir(tmp_path)
+    Path(layout.dropin).write_text("acl sensorproxy_sensors src 10.0.0.300\n")
+    result = parse(layout, squid_bin)
+    assert result.returncode != 0
+    assert result.problems()
+
+
+def test_ten_thousand_sensors_parse(squid_bin, tmp_path):
+    from core.model import Sensor
+
+    sensors = tuple(Sensor(f"S{i}", f"10.{i // 250}.{i % 250}.1") for i in range(10_000))
+    result = write_rendered(replace(VARIANTS["auth"], sensors=sensors), server_dir(tmp_path), squid_bin)
+    assert result.returncode == 0
+    assert result.problems() == []
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(projects().filter(_valid))
+def test_generated_projects_parse_and_read_back(squid_bin, tmp_path_factory, project):
+    layout = server_dir(tmp_path_factory.mktemp("gen"))
+    result = write_rendered(project, layout, squid_bin)
+    assert result.returncode == 0, result.output
+    assert result.problems() == []
+    back = squid.read_back(Path(layout.dropin).read_text())
+    assert back.sensors == squid.server_view(project).sensors
