@@ -37,7 +37,8 @@ def timed(fn: Callable[[], object], runs: int = RUNS) -> list[float]:
 def row(label: str, samples: list[float], base: list[float] | None = None) -> str:
     med = statistics.median(samples)
     ratio = f"{med / statistics.median(base):7.2f}x" if base else "   base "
-    return f"{label:<58} {med * 1000:9.1f} ms  (min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})  {ratio}"
+    spread = f"(min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})"
+    return f"{label:<58} {med * 1000:9.1f} ms  {spread}  {ratio}"
 
 
 def main() -> None:
@@ -59,7 +60,12 @@ def main() -> None:
         big = server_dir(Path(tmp) / "big")
         write_rendered(project, big, squid_bin)
         print(row("squid -k parse, stock + 10,000 sensors", timed(lambda: parse(big, squid_bin)), parse_base))
-    print(f"python {sys.version.split()[0]}, squid {subprocess.run([squid_bin, '-v'], capture_output=True, text=True, check=False).stdout.split()[3]}")
+    print(
+        f"python {sys.version.split()[0]}, "
+        + subprocess.run([squid_bin, "-v"], capture_output=True, text=True, check=False).stdout.splitlines()[
+            0
+        ]
+    )
 
 
 if __name__ == "__main__":

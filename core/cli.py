@@ -6,7 +6,6 @@ import argparse
 import re
 import sys
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 
 from core import __version__, csvio, projectfile, squid
@@ -26,10 +25,6 @@ Passwords never go on the command line.
 
 class CliError(Exception):
     """A failure the user can act on; printed without a traceback."""
-
-
-def default_squid_conf() -> str:
-    return (resources.files("core") / "data" / "debian-12.conf").read_text(encoding="utf-8")
 
 
 def _parse_ssh(value: str) -> tuple[str, str, int]:
@@ -95,7 +90,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     project = projectfile.load(args.project)
-    conf = args.squid_conf.read_text(encoding="utf-8") if args.squid_conf else default_squid_conf()
+    conf = args.squid_conf.read_text(encoding="utf-8") if args.squid_conf else squid.stock_conf()
     rendered = squid.render(project, conf)
     for f in rendered.files:
         print(f"### {f.path} (root:{f.group} {f.mode:04o})")

@@ -18,6 +18,7 @@ import fnmatch
 import posixpath
 import re
 from dataclasses import dataclass, replace
+from importlib import resources
 from urllib.parse import unquote
 
 from core.model import (
@@ -107,6 +108,11 @@ class ReadBack:
 
     def allowed(self) -> tuple[Sensor, ...]:
         return tuple(s for s in self.sensors if s.enabled)
+
+
+def stock_conf() -> str:
+    """Debian 12's stock squid.conf (comments removed): the layout assumed before a server is known."""
+    return (resources.files("core") / "data" / "debian-12.conf").read_text(encoding="utf-8")
 
 
 # --- encoding of free text in comments ------------------------------------------------------------

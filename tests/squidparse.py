@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import squid
-from core.cli import default_squid_conf
 from core.model import Project
+from core.squid import stock_conf
 
 FAKE_HASH = "$2b$12$abcdefghijklmnopqrstuuJm5Y4bHb3n1U1CdbT9mEfF3OwG0I4yC"
 
@@ -29,7 +29,7 @@ class ParseResult:
 def server_dir(tmp: Path, stock: str | None = None) -> squid.SquidLayout:
     """A conf dir holding a stock squid.conf whose include points into it."""
     (tmp / "conf.d").mkdir(parents=True, exist_ok=True)
-    text = (stock or default_squid_conf()).replace("/etc/squid/conf.d", str(tmp / "conf.d"))
+    text = (stock or stock_conf()).replace("/etc/squid/conf.d", str(tmp / "conf.d"))
     (tmp / "squid.conf").write_text(text)
     return squid.SquidLayout(conf_dir=str(tmp))
 

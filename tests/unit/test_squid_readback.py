@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import squid
-from core.cli import default_squid_conf
 from core.model import ParentProxy, Project, ProxySettings, Sensor, SshTarget, validate
+from core.squid import stock_conf
 from tests.unit.test_squid_render import BLOCK_VARIANTS, OLD, SECRETS, VARIANTS
 
-STOCK = default_squid_conf()
+STOCK = stock_conf()
 
 
 CASES = [(v, "dropin") for v in sorted(VARIANTS)] + [(v, "block") for v in BLOCK_VARIANTS]

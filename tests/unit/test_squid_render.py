@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from core import squid
-from core.cli import default_squid_conf
 from core.model import InvalidProject, ParentProxy, Project, Sensor
+from core.squid import stock_conf
 from tests.conftest import make_project
 from tests.squidparse import FAKE_HASH
 
 GOLDEN = Path(__file__).parent / "golden"
 SECRETS = squid.Secrets(proxy_password_hash=FAKE_HASH, parent_password="parent-secret")
-STOCK = default_squid_conf()
+STOCK = stock_conf()
 OLD = (Path(squid.__file__).parent / "data" / "ubuntu-18.04.conf").read_text()
 
 SENSORS = (

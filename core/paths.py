@@ -1,0 +1,14 @@
+"""Where sensorproxy keeps its own files on the laptop (known_hosts, settings)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+
+def config_dir() -> Path:
+    """The per-user config directory; SENSORPROXY_CONFIG_DIR overrides it (portable installs, tests)."""
+    override = os.environ.get("SENSORPROXY_CONFIG_DIR")
+    return Path(override) if override else Path(platformdirs.user_config_dir("sensorproxy", appauthor=False))

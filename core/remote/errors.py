@@ -1,0 +1,86 @@
+"""Typed failures from the server side, each with a message a commissioning engineer can act on."""
+
+from __future__ import annotations
+
+
+class RemoteError(Exception):
+    """Base class: anything that went wrong talking to, or changing, the proxy server."""
+
+
+class ConnectFailed(RemoteError):
+    pass
+
+
+class AuthenticationFailed(RemoteError):
+    pass
+
+
+class SecretNeeded(RemoteError):
+    """A secret is required and was not given; `kind` is ssh_password, key_passphrase or sudo_password."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        self.kind = kind
+        super().__init__(f"{reason}: a {kind.replace('_', ' ')} is needed")
+
+
+class SudoFailed(RemoteError):
+    pass
+
+
+class HostKeyUnknown(RemoteError):
+    """First contact: show the fingerprint, and pin it only when the user compared and accepted it."""
+
+    def __init__(self, host: str, port: int, key_type: str, fingerprint: str) -> None:
+        self.host, self.port, self.key_type, self.fingerprint = host, port, key_type, fingerprint
+        super().__init__(
+            f"{host}:{port} is not a known server. Its {key_type} host key has the fingerprint "
+            f"{fingerprint}. Compare it with `ssh-keygen -lf` on the server, then accept it "
+            f"(--accept-host-key {fingerprint})"
+        )
+
+
+class HostKeyChanged(RemoteError):
+    """The server shows another key than the pinned one: possibly an attack. Never replaced here."""
+
+    def __init__(self, host: str, port: int, key_type: str, fingerprint: str, expected: str) -> None:
+        self.host, self.port, self.key_type, self.fingerprint = host, port, key_type, fingerprint
+        self.expected = expected
+        super().__init__(
+            f"WARNING: THE HOST KEY OF {host}:{port} HAS CHANGED. It shows {key_type} {fingerprint}, "
+            f"but {expected} was pinned. Someone may be intercepting the connection. Nothing was sent. "
+            "If the server was really reinstalled, remove its line from the known_hosts file by hand."
+        )
+
+
+class CommandFailed(RemoteError):
+    def __init__(self, what: str, returncode: int, output: str) -> None:
+        self.what, self.returncode, self.output = what, returncode, output.strip()
+        detail = f": {self.output[-2000:]}" if self.output else ""
+        super().__init__(f"{what} failed (exit {returncode}){detail}")
+
+
+class UnsupportedServer(RemoteError):
+    pass
+
+
+class ServerLocked(RemoteError):
+    pass
+
+
+class ValidationFailed(RemoteError):
+    """Squid refused the new configuration; the previous files were put back."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        lines = "\n".join(f"  {e}" for e in errors) or "  (no error lines)"
+        super().__init__(
+            f"squid -k parse refused the new configuration; the previous files are back:\n{lines}"
+        )
+
+
+class VerifyFailed(RemoteError):
+    pass
+
+
+class Cancelled(RemoteError):
+    pass

@@ -1,0 +1,267 @@
+"""One SSH connection to the proxy server (paramiko): host-key trust, sudo, commands, atomic writes.
+
+Everything that may hold a secret travels on a command's stdin, never in its argv: the sudo password,
+shell scripts, file contents. `commands` records each argv sent, so tests can prove that.
+"""
+
+from __future__ import annotations
+
+import secrets as _random
+import select
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paramiko
+
+from core.model import AuthMethod, SshTarget
+from core.remote.errors import (
+    AuthenticationFailed,
+    CommandFailed,
+    ConnectFailed,
+    HostKeyChanged,
+    HostKeyUnknown,
+    SecretNeeded,
+    SudoFailed,
+)
+from core.remote.hostkeys import KnownHosts
+
+CONNECT_TIMEOUT = 15.0
+COMMAND_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class SshSecrets:
+    """Secrets for one connection, held in memory only."""
+
+    password: str | None = None  # the login's password (auth method "password")
+    key_passphrase: str | None = None
+    sudo_password: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+@dataclass
+class SshSession:
+    target: SshTarget
+    known_hosts: KnownHosts
+    secrets: SshSecrets = field(default_factory=SshSecrets)
+    accept_fingerprint: str | None = None
+    client: paramiko.SSHClient | None = None
+    commands: list[str] = field(default_factory=list)
+    is_root: bool = False
+    sudo_needs_password: bool = False
+
+    # --- connection ---------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        client = paramiko.SSHClient()
+        self.known_hosts.install(client, self.target, self.accept_fingerprint)
+        auth = self.target.auth
+        key_path = str(Path(self.target.key_path).expanduser()) if self.target.key_path else None
+        try:
+            client.connect(
+                self.target.host,
+                port=self.target.port,
+                username=self.target.user,
+                password=self.secrets.password if auth is AuthMethod.PASSWORD else None,
+                key_filename=key_path if auth is AuthMethod.KEY else None,
+                passphrase=self.secrets.key_passphrase,
+                allow_agent=auth is AuthMethod.AGENT,
+                look_for_keys=False,
+                timeout=CONNECT_TIMEOUT,
+                banner_timeout=CONNECT_TIMEOUT,
+                auth_timeout=CONNECT_TIMEOUT,
+            )
+        except (HostKeyUnknown, HostKeyChanged):
+            client.close()
+            raise
+        except paramiko.BadHostKeyException as exc:
+            client.close()
+            raise HostKeyChanged(
+                self.target.host,
+                self.target.port,
+                exc.key.get_name(),
+                exc.key.fingerprint,
+                exc.expected_key.fingerprint,
+            ) from None
+        except paramiko.PasswordRequiredException:
+            client.close()
+            raise SecretNeeded("key_passphrase", f"the key {self.target.key_path} is encrypted") from None
+        except paramiko.AuthenticationException:
+            client.close()
+            raise AuthenticationFailed(
+                f"{self.target.user}@{self.target.host}:{self.target.port} refused the {auth.value} login"
+            ) from None
+        except FileNotFoundError:
+            client.close()
+            raise ConnectFailed(f"the key file {self.target.key_path} does not exist") from None
+        except (OSError, paramiko.SSHException) as exc:
+            client.close()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            reason = reason or type(exc).__name__
+            raise ConnectFailed(
+                f"cannot reach {self.target.host}:{self.target.port} over SSH ({reason})"
+            ) from None
+        transport = client.get_transport()
+        assert transport is not None
+        transport.set_keepalive(15)
+        self.client = client
+        self._check_privileges()
+
+    def _check_privileges(self) -> None:
+        probe = self._exec(
+            "id -u; command -v sudo >/dev/null && sudo -n true 2>/dev/null && echo nopw", b"", timeout=30
+        )
+        lines = probe.stdout.split()
+        self.is_root = bool(lines) and lines[0] == "0"
+        if self.is_root:
+            return
+        if not self.target.sudo:
+            raise SudoFailed(f"{self.target.user} is not root; turn on 'use sudo' for this server")
+        self.sudo_needs_password = "nopw" not in lines
+        if self.sudo_needs_password:
+            if not self.secrets.sudo_password:
+                raise SecretNeeded("sudo_password", f"sudo on {self.target.host} asks for a password")
+            # A wrong password is refused here, quickly, before any real work.
+            check = self.run("true", timeout=30)
+            if not check.ok:
+                raise SudoFailed(f"sudo on {self.target.host} refused the password for {self.target.user}")
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+    def __enter__(self) -> SshSession:
+        self.connect()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- commands -----------------------------------------------------------------------------
+
+    def _privileged(self, command: str) -> tuple[str, bytes]:
+        """The command line (as root) and the stdin prefix sudo needs."""
+        if self.is_root:
+            return command, b""
+        if self.sudo_needs_password:
+            assert self.secrets.sudo_password is not None
+            return f"sudo -S -p '' -- {command}", self.secrets.sudo_password.encode() + b"\n"
+        return f"sudo -n -- {command}", b""
+
+    def run(self, command: str, stdin: bytes = b"", timeout: float = COMMAND_TIMEOUT) -> Result:
+        """Run a fixed command line as root (directly or through sudo)."""
+        line, prefix = self._privileged(command)
+        return self._exec(line, prefix + stdin, timeout=timeout)
+
+    def script(self, text: str, *args: str, timeout: float = COMMAND_TIMEOUT) -> Result:
+        """Run a POSIX shell script as root; its text (and anything in it) goes over stdin."""
+        argv = "sh -s" + ("" if not args else " -- " + shlex.join(args))
+        return self.run(argv, text.encode(), timeout=timeout)
+
+    def check(self, result: Result, what: str) -> Result:
+        if not result.ok:
+            raise CommandFailed(what, result.returncode, result.stderr or result.stdout)
+        return result
+
+    def _exec(self, command: str, stdin: bytes, *, timeout: float) -> Result:
+        if self.client is None:
+            raise ConnectFailed("not connected")
+        transport = self.client.get_transport()
+        if transport is None or not transport.is_active():
+            raise ConnectFailed(f"the SSH connection to {self.target.host} was lost")
+        self.commands.append(command)
+        try:
+            chan = transport.open_session(timeout=CONNECT_TIMEOUT)
+            chan.exec_command(command)  # no pty: a pty would echo the sudo password back
+            if stdin:
+                chan.sendall(stdin)
+            chan.shutdown_write()
+            out, err = _drain(chan, timeout, command)
+            code = chan.recv_exit_status()
+            chan.close()
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            raise ConnectFailed(f"the SSH connection to {self.target.host} failed ({exc})") from None
+        return Result(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+    def hold(self, command: str, ready: Callable[[str], bool]) -> tuple[paramiko.Channel, str]:
+        """Start a command that keeps running while its stdin stays open (used for the server lock).
+
+        Returns the channel and the output read until `ready` accepted it; closing the channel ends it.
+        """
+        assert self.client is not None
+        transport = self.client.get_transport()
+        assert transport is not None
+        line, prefix = self._privileged(command)
+        self.commands.append(line)
+        chan = transport.open_session(timeout=CONNECT_TIMEOUT)
+        chan.exec_command(line)
+        if prefix:
+            chan.sendall(prefix)
+        buf = b""
+        deadline = time.monotonic() + 30
+        while not ready(buf.decode("utf-8", "replace")):
+            if chan.exit_status_ready() and not chan.recv_ready():
+                break
+            if time.monotonic() > deadline:
+                chan.close()
+                raise CommandFailed(command, -1, "no answer within 30 s")
+            r, _, _ = select.select([chan], [], [], 0.5)
+            if r:
+                data = chan.recv(4096)
+                if not data:
+                    break
+                buf += data
+        return chan, buf.decode("utf-8", "replace")
+
+    def write_files(self, files: list[tuple[str, bytes, int, str]]) -> None:
+        """Write files atomically: each is staged beside its target, given owner and mode, then
+        renamed over it. `files` holds (path, content, mode, group); the owner is root."""
+        parts = ["set -e"]
+        for path, content, mode, group in files:
+            tag = "SENSORPROXY_" + _random.token_hex(12)
+            text = content.decode("utf-8")
+            if tag in text or not text.endswith("\n"):
+                raise ValueError(f"cannot stage {path}")
+            directory, name = path.rsplit("/", 1)
+            parts += [
+                f"t=$(mktemp {shlex.quote(directory)}/.sensorproxy-tmp.XXXXXX)",
+                f"cat > \"$t\" <<'{tag}'\n{text}{tag}",
+                f'chown root:{shlex.quote(group)} "$t"',
+                f'chmod {mode:04o} "$t"',
+                f'mv -f "$t" {shlex.quote(directory + "/" + name)}',
+            ]
+        self.check(self.script("\n".join(parts) + "\n"), "writing the configuration files")
+
+
+def _drain(chan: paramiko.Channel, timeout: float, command: str) -> tuple[bytes, bytes]:
+    """Read stdout and stderr while the command runs; waiting for the exit first can deadlock."""
+    out, err = bytearray(), bytearray()
+    deadline = time.monotonic() + timeout
+    while True:
+        while chan.recv_ready():
+            out += chan.recv(65536)
+        while chan.recv_stderr_ready():
+            err += chan.recv_stderr(65536)
+        if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+            # Collect what may still be in flight after the exit status.
+            while data := chan.recv(65536):
+                out += data
+            return bytes(out), bytes(err)
+        if time.monotonic() > deadline:
+            chan.close()
+            raise CommandFailed(command.split()[0], -1, f"no result after {timeout:.0f} s")
+        select.select([chan], [], [], 0.2)

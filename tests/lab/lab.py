@@ -1,0 +1,388 @@
+"""The end-to-end lab: network namespaces on a private bridge, a real sshd, the real Squid, curl.
+
+The machine itself (the root namespace) is the proxy server, so apt still reaches the registries; it
+owns the bridge address. Sensors, a TLS "cloud" and a parent Squid live in namespaces on the bridge.
+Every address used is checked to lie in LAB_NET before anything can use it. The lab works on the
+machine's real /etc/squid and puts everything back on teardown; processes are stopped by their pid.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ipaddress
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paramiko
+
+from core.model import AuthMethod, Project, ProxySettings, Sensor, SshTarget
+from core.remote.hostkeys import KnownHosts
+from core.remote.session import SshSecrets, SshSession
+
+LAB_NET = ipaddress.ip_network("172.30.77.0/24")
+BRIDGE = "spbr0"
+SSH_PORT = 2222
+SUDO_USER = "splab"
+SUDO_PASSWORD = "lab-sudo-Secret-4711"
+CLOUD_NAMES = ("hub.azure-devices.net", "blocked.example.net")
+HOSTS_TAG = "# sensorproxy-lab"
+SUDOERS = Path("/etc/sudoers.d/sensorproxy-lab")
+
+
+def lab_ip(last: int) -> str:
+    """An address of the lab network; refuses anything outside it."""
+    ip = LAB_NET.network_address + last
+    if ip not in LAB_NET or ip in (LAB_NET.network_address, LAB_NET.broadcast_address):
+        raise ValueError(f"{ip} is not a lab host address")
+    return str(ip)
+
+
+SERVER_IP = lab_ip(1)
+HOSTS = {
+    "sp-s1": lab_ip(11),
+    "sp-s2": lab_ip(12),
+    "sp-s3": lab_ip(13),
+    "sp-cloud": lab_ip(100),
+    "sp-parent": lab_ip(50),
+}
+
+
+def sh(
+    *cmd: str, check: bool = True, input: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, check=check, capture_output=True, text=True, input=input, timeout=timeout)
+
+
+def wait_port(ip: str, port: int, timeout: float = 20.0, netns: str | None = None) -> None:
+    assert ipaddress.ip_address(ip) in LAB_NET
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if netns is None:
+            with contextlib.suppress(OSError), socket.create_connection((ip, port), timeout=1):
+                return
+        elif (
+            sh(
+                "ip", "netns", "exec", netns, "bash", "-c", f"exec 3<>/dev/tcp/{ip}/{port}", check=False
+            ).returncode
+            == 0
+        ):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {ip}:{port}")
+
+
+@dataclass
+class Lab:
+    tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="sensorproxy-lab-")))
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    hosts_before: str = ""
+    squid_backup: Path | None = None
+    backups_existed: bool = False
+    user_created: bool = False
+
+    # --- paths -----------------------------------------------------------------------------------
+    @property
+    def client_key(self) -> Path:
+        return self.tmp / "client_ed25519"
+
+    @property
+    def ca(self) -> Path:
+        return self.tmp / "cloud.pem"
+
+    # --- setup -----------------------------------------------------------------------------------
+    def start(self) -> Lab:
+        self.tmp.chmod(0o711)  # the parent Squid runs as `proxy` and writes its logs below
+        try:
+            self._clean_leftovers()
+            self._save_machine_state()
+            self._network()
+            self._cloud()
+            self._users_and_keys()
+            self.start_sshd("sshd", SSH_PORT, self.tmp / "host_ed25519")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _clean_leftovers(self) -> None:
+        for ns in HOSTS:
+            sh("ip", "netns", "del", ns, check=False)
+        sh("ip", "link", "del", BRIDGE, check=False)
+        used = sh("ip", "-o", "addr", "show").stdout
+        if "172.30.77." in used:
+            raise RuntimeError(f"{LAB_NET} is already in use on this machine; the lab needs it for itself")
+
+    def _save_machine_state(self) -> None:
+        self.hosts_before = Path("/etc/hosts").read_text()
+        if Path("/etc/squid").exists():
+            self.squid_backup = self.tmp / "etc-squid"
+            shutil.copytree("/etc/squid", self.squid_backup, symlinks=True)
+        self.backups_existed = Path("/var/backups/sensorproxy").exists()
+        self.stop_squid()
+
+    def _network(self) -> None:
+        sh("ip", "link", "add", BRIDGE, "type", "bridge")
+        sh("ip", "addr", "add", f"{SERVER_IP}/{LAB_NET.prefixlen}", "dev", BRIDGE)
+        sh("ip", "link", "set", BRIDGE, "up")
+        for ns, ip in HOSTS.items():
+            host_end = f"{ns}-h"
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "add", host_end, "type", "veth", "peer", "name", "eth0", "netns", ns)
+            sh("ip", "link", "set", host_end, "master", BRIDGE, "up")
+            sh("ip", "-n", ns, "addr", "add", f"{ip}/{LAB_NET.prefixlen}", "dev", "eth0")
+            sh("ip", "-n", ns, "link", "set", "eth0", "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        lines = "".join(f"{HOSTS['sp-cloud']} {name} {HOSTS_TAG}\n" for name in CLOUD_NAMES)
+        Path("/etc/hosts").write_text(self.hosts_before + lines)
+
+    def _cloud(self) -> None:
+        key = self.tmp / "cloud.key"
+        sans = ",".join(f"DNS:{n}" for n in CLOUD_NAMES)
+        sh(
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(self.ca),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=sensorproxy lab cloud",
+            "-addext",
+            f"subjectAltName={sans}",
+        )
+        server = self.tmp / "cloud.py"
+        server.write_text(
+            textwrap.dedent(f"""
+            import http.server, ssl
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    body = b"azure-ok " + self.headers.get("Host", "").encode()
+                    self.send_response(200); self.send_header("Content-Length", str(len(body)))
+                    self.end_headers(); self.wfile.write(body)
+                def log_message(self, *a): pass
+            srv = http.server.ThreadingHTTPServer(("{HOSTS["sp-cloud"]}", 443), H)
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain("{self.ca}", "{key}")
+            srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+            srv.serve_forever()
+        """)
+        )
+        self.spawn("cloud", ["ip", "netns", "exec", "sp-cloud", "python3", str(server)])
+        wait_port(HOSTS["sp-cloud"], 443, netns="sp-s1")
+
+    def _users_and_keys(self) -> None:
+        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.client_key))
+        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.tmp / "host_ed25519"))
+        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.tmp / "host2_ed25519"))
+        sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.tmp / "host3_ed25519"))
+        auth = self.tmp / "authorized_keys"
+        auth.mkdir(mode=0o755)
+        pub = self.client_key.with_suffix(".pub").read_text()
+        for user in ("root", SUDO_USER):
+            (auth / user).write_text(pub)
+        if sh("id", SUDO_USER, check=False).returncode != 0:
+            sh("useradd", "--create-home", "--shell", "/bin/sh", SUDO_USER)
+            self.user_created = True
+        sh("chpasswd", input=f"{SUDO_USER}:{SUDO_PASSWORD}\n")
+        SUDOERS.write_text(f"{SUDO_USER} ALL=(ALL:ALL) ALL\nDefaults:{SUDO_USER} !lecture\n")
+        SUDOERS.chmod(0o440)
+
+    def start_sshd(self, name: str, port: int, host_key: Path) -> None:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+        config = self.tmp / f"{name}_config"
+        config.write_text(
+            textwrap.dedent(f"""
+            Port {port}
+            ListenAddress {SERVER_IP}
+            HostKey {host_key}
+            PidFile {self.tmp}/{name}.pid
+            AuthorizedKeysFile {self.tmp}/authorized_keys/%u
+            StrictModes no
+            PermitRootLogin prohibit-password
+            PasswordAuthentication yes
+            KbdInteractiveAuthentication no
+            UsePAM no
+            Subsystem sftp internal-sftp
+        """)
+        )
+        self.spawn(name, ["/usr/sbin/sshd", "-D", "-e", "-f", str(config)])
+        wait_port(SERVER_IP, port)
+
+    def spawn(self, name: str, argv: list[str]) -> None:
+        with open(self.tmp / f"{name}.log", "ab") as log:  # the child keeps its own copy of the fd
+            self.procs[name] = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def kill(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    # --- Squid -----------------------------------------------------------------------------------
+    @staticmethod
+    def squid_pid() -> int | None:
+        try:
+            pid = int(Path("/run/squid.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        return pid
+
+    def stop_squid(self) -> None:
+        """Stop the machine's Squid by the pid in its pid file (SIGINT: a fast shutdown)."""
+        pid = self.squid_pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+
+    def start_parent_squid(self) -> Path:
+        """A second Squid in the sp-parent namespace, accepting only the proxy server."""
+        d = self.tmp / "parent"
+        d.mkdir(exist_ok=True)
+        shutil.chown(d, "proxy", "proxy")
+        conf = d / "squid.conf"
+        conf.write_text(
+            textwrap.dedent(f"""
+            acl proxyserver src {SERVER_IP}
+            acl SSL_ports port 443
+            http_access deny CONNECT !SSL_ports
+            http_access allow proxyserver
+            http_access deny all
+            http_port {HOSTS["sp-parent"]}:3128
+            pid_filename {d}/squid.pid
+            access_log stdio:{d}/access.log
+            cache_log {d}/cache.log
+            cache_store_log none
+            cache deny all
+            coredump_dir {d}
+            hosts_file /etc/hosts
+        """)
+        )
+        self.spawn("parent-squid", ["ip", "netns", "exec", "sp-parent", "squid", "-N", "-f", str(conf)])
+        wait_port(HOSTS["sp-parent"], 3128, netns="sp-s1")
+        return d / "access.log"
+
+    # --- the app's side ----------------------------------------------------------------------------
+    @staticmethod
+    def fingerprint(pub: Path) -> str:
+        kind, data = pub.read_text().split()[:2]
+        return paramiko.PKey.from_type_string(kind, base64.b64decode(data)).fingerprint
+
+    def target(self, user: str = "root", *, port: int = SSH_PORT) -> SshTarget:
+        return SshTarget(
+            host=SERVER_IP,
+            user=user,
+            port=port,
+            auth=AuthMethod.KEY,
+            key_path=str(self.client_key),
+            sudo=user != "root",
+        )
+
+    def session(
+        self, known: KnownHosts, user: str = "root", *, sudo_password: str | None = None
+    ) -> SshSession:
+        """A session that accepts the lab server's real host key (first contact is tested on its own)."""
+        fp = self.fingerprint(self.tmp / "host_ed25519.pub")
+        return SshSession(
+            self.target(user), known, SshSecrets(sudo_password=sudo_password), accept_fingerprint=fp
+        )
+
+    def project(self, *names: str, user: str = "root", **proxy: object) -> Project:
+        sensors = tuple(Sensor(f"Sensor {n}", HOSTS[n]) for n in names)
+        return Project("Lab", self.target(user), ProxySettings(**proxy), sensors)  # type: ignore[arg-type]
+
+    # --- clients ---------------------------------------------------------------------------------
+    def curl(
+        self,
+        ns: str,
+        url: str = "https://hub.azure-devices.net/",
+        *,
+        port: int = 3128,
+        credentials: str | None = None,
+    ) -> tuple[int, int, str]:
+        """(the proxy's CONNECT answer, the final HTTP status, the body) as curl in a namespace sees them.
+        Credentials go through curl's config on stdin, never on its command line."""
+        assert ns in HOSTS
+        config = f'proxy-user = "{credentials}"\n' if credentials else ""
+        proc = sh(
+            "ip",
+            "netns",
+            "exec",
+            ns,
+            "curl",
+            "-sS",
+            "-K",
+            "-",
+            "--max-time",
+            "15",
+            "--proxy",
+            f"http://{SERVER_IP}:{port}",
+            "--cacert",
+            str(self.ca),
+            "-w",
+            "\n%{http_connect} %{http_code}",
+            url,
+            check=False,
+            input=config,
+            timeout=30,
+        )
+        body, _, codes = proc.stdout.rpartition("\n")
+        connect, http = codes.split()
+        return int(connect), int(http), body
+
+    # --- teardown --------------------------------------------------------------------------------
+    def stop(self) -> None:
+        for name in list(self.procs):
+            self.kill(name)
+        self.stop_squid()
+        if self.squid_backup is not None:
+            shutil.rmtree("/etc/squid", ignore_errors=True)
+            shutil.copytree(self.squid_backup, "/etc/squid", symlinks=True)
+        if not self.backups_existed:
+            shutil.rmtree("/var/backups/sensorproxy", ignore_errors=True)
+        for leftover in ("/run/lock/sensorproxy.lock", "/run/lock/sensorproxy.owner"):
+            Path(leftover).unlink(missing_ok=True)
+        if self.hosts_before:
+            Path("/etc/hosts").write_text(self.hosts_before)
+        SUDOERS.unlink(missing_ok=True)
+        if self.user_created:
+            sh("userdel", "--remove", SUDO_USER, check=False)
+        for ns in HOSTS:
+            sh("ip", "netns", "del", ns, check=False)
+        sh("ip", "link", "del", BRIDGE, check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
