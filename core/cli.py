@@ -8,8 +8,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from core import __version__, csvio, projectfile, squid
+from core import __version__, cli_server, credentials, csvio, projectfile, squid
 from core.model import InvalidProject, Project, SshTarget, validate
+from core.remote.errors import RemoteError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -156,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the server's squid.conf (default: Debian 12's stock layout with conf.d)",
     )
     p.set_defaults(func=cmd_render)
+    cli_server.add_commands(sub, add)
     return parser
 
 
@@ -171,9 +173,15 @@ def main(argv: list[str] | None = None) -> int:
         projectfile.ProjectFileError,
         csvio.CsvImportError,
         squid.SquidConfigError,
+        RemoteError,
+        credentials.MissingSecret,
+        credentials.NoSecureStorage,
     ) as exc:
         print(f"sensorproxy: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("sensorproxy: interrupted", file=sys.stderr)
+        return 130
     except OSError as exc:
         print(f"sensorproxy: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED

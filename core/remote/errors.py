@@ -16,7 +16,8 @@ class AuthenticationFailed(RemoteError):
 
 
 class SecretNeeded(RemoteError):
-    """A secret is required and was not given; `kind` is ssh_password, key_passphrase or sudo_password."""
+    """A secret is required and was not given; `kind` names the SshSecrets field: password,
+    key_passphrase or sudo_password."""
 
     def __init__(self, kind: str, reason: str) -> None:
         self.kind = kind

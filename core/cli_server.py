@@ -1,0 +1,245 @@
+"""The CLI commands that talk to the proxy server: plan, apply, status, rollback, remove, credentials."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from core import credentials, projectfile
+from core.credentials import Kind
+from core.model import AuthMethod, Project, require_valid
+from core.remote import setup
+from core.remote.errors import HostKeyUnknown, SecretNeeded
+from core.remote.hostkeys import KnownHosts
+from core.remote.session import SshSecrets, SshSession
+
+T = TypeVar("T")
+SECRET_KINDS = {"password": Kind.SSH, "key_passphrase": Kind.PASSPHRASE, "sudo_password": Kind.SUDO}
+MARKS = {
+    setup.Status.CHANGED: "changed",
+    setup.Status.UNCHANGED: "ok",
+    setup.Status.SKIPPED: "skipped",
+    setup.Status.FAILED: "FAILED",
+    setup.Status.ROLLED_BACK: "ROLLED BACK",
+}
+
+
+def _ask(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    return input(f"{question} [y/N] ").strip().lower() in {"y", "yes"}
+
+
+def connect(project: Project, source: credentials.Source, accept: str | None, *, confirm: bool) -> SshSession:
+    """Connect, asking for whatever secret the server turns out to need, and for host-key trust."""
+    given: dict[str, str] = {}
+    if project.ssh.auth is AuthMethod.PASSWORD:
+        given["password"] = source.require(Kind.SSH)
+    while True:
+        session = SshSession(
+            project.ssh, KnownHosts.default(), SshSecrets(**given), accept_fingerprint=accept
+        )
+        try:
+            session.connect()
+            return session
+        except HostKeyUnknown as exc:
+            print(f"sensorproxy: {exc}", file=sys.stderr)
+            if accept is not None or not confirm or not _ask(f"Trust {exc.key_type} {exc.fingerprint}?"):
+                raise
+            accept = exc.fingerprint
+        except SecretNeeded as exc:  # exc.kind names the SshSecrets field
+            if exc.kind in given:
+                raise
+            given[exc.kind] = source.require(SECRET_KINDS[exc.kind])
+
+
+def passwords(project: Project, source: credentials.Source) -> setup.Passwords:
+    proxy = project.proxy
+    return setup.Passwords(
+        proxy=source.require(Kind.PROXY) if proxy.auth_enabled else None,
+        parent=source.require(Kind.PARENT) if proxy.parent and proxy.parent.user else None,
+    )
+
+
+def print_event(event: setup.Event) -> None:
+    if isinstance(event, setup.LogEvent):
+        print(f"      {event.line}")
+    elif event.status is setup.Status.RUNNING:
+        print(f"  ... {setup.TITLES[event.step]}", flush=True)
+    else:
+        detail = f": {event.message}" if event.message else ""
+        print(f"  [{MARKS[event.status]}] {setup.TITLES[event.step]}{detail}", flush=True)
+        if event.diff:
+            print(event.diff.rstrip("\n"))
+
+
+def _with_session(
+    args: argparse.Namespace, work: Callable[[Project, SshSession, credentials.Source], T]
+) -> T:
+    project = projectfile.load(args.project)
+    require_valid(project)
+    source = credentials.Source(project)
+    session = connect(
+        project, source, getattr(args, "accept_host_key", None), confirm=not getattr(args, "yes", False)
+    )
+    try:
+        return work(project, session, source)
+    finally:
+        session.close()
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    def work(project: Project, session: SshSession, source: credentials.Source) -> int:
+        plan, state = setup.check(project, session, passwords(project, source))
+        print(f"{project.ssh.host}: {state.os_name}, Squid {state.squid_version or 'not installed'}")
+        for step in plan.steps:
+            print(f"  [{'change' if step.will_change else 'ok'}] {setup.TITLES[step.name]}: {step.detail}")
+        if plan.files:
+            print(plan.diff().rstrip("\n"))
+        print("check mode: nothing on the server was changed")
+        print("changes pending" if plan.changed else "the server is up to date")
+        return 0
+
+    return _with_session(args, work)
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    def work(project: Project, session: SshSession, source: credentials.Source) -> int:
+        pw = passwords(project, source)
+        if not args.yes:
+            plan, _ = setup.check(project, session, pw)
+            if not plan.changed:
+                print("the server is up to date; nothing to do")
+                return 0
+            print(plan.diff().rstrip("\n") or "(no file changes)")
+            if not _ask(f"Apply these changes to {project.ssh.host}?"):
+                print("nothing was changed (confirm on a terminal, or pass --yes)", file=sys.stderr)
+                return 1
+        outcome = setup.apply(project, session, pw, emit=print_event)
+        verdict = "applied" if outcome.changed else "nothing changed"
+        print(f"{verdict} in {outcome.seconds:.1f} s, {outcome.round_trips} SSH commands")
+        return 0
+
+    return _with_session(args, work)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    def work(project: Project, session: SshSession, _source: credentials.Source) -> int:
+        st = setup.status(session)
+        s = st.state
+        print(f"server:    {project.ssh.host} ({s.os_name}, {s.arch})")
+        print(
+            f"squid:     {s.squid_version or 'not installed'}; {'running' if s.running else 'stopped'}; "
+            f"{'enabled' if s.enabled else 'not enabled'} at boot"
+        )
+        port = st.managed.proxy.port if st.managed else project.proxy.port
+        print(f"port:      {port} {'listening' if port in s.listening else 'NOT listening'}")
+        print(f"backups:   {len(st.backups)}; last change {st.last_apply or 'never'}")
+        if st.managed is None:
+            print("sensors:   no sensorproxy rules on this server")
+            return 0
+        wanted = {x.address for x in project.normalized().sensors if x.enabled}
+        allowed = {x.address for x in st.managed.allowed()}
+        print(f"sensors:   {len(allowed)} allowed by the server")
+        for sensor in st.managed.allowed():
+            mark = "" if sensor.address in wanted else "   (not in the project)"
+            print(f"  {sensor.address:<40} {sensor.name}{mark}")
+        for address in sorted(wanted - allowed):
+            print(f"  {address:<40} in the project, NOT on the server")
+        for note in st.managed.notes:
+            print(f"  note: {note}")
+        return 0
+
+    return _with_session(args, work)
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    def work(_project: Project, session: SshSession, _source: credentials.Source) -> int:
+        outcome = setup.rollback(session, factory=args.factory, emit=print_event)
+        print("rolled back" if outcome.changed else "nothing to roll back")
+        return 0
+
+    return _with_session(args, work)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    def work(_project: Project, session: SshSession, _source: credentials.Source) -> int:
+        outcome = setup.remove(session, emit=print_event)
+        print("removed sensorproxy's rules" if outcome.changed else "no sensorproxy rules were on the server")
+        return 0
+
+    return _with_session(args, work)
+
+
+def cmd_credentials(args: argparse.Namespace) -> int:
+    project = projectfile.load(args.project)
+    print(
+        f"keyring backend: {credentials.backend_name()}"
+        f"{'' if credentials.secure_backend_available() else ' (not secure: nothing can be stored)'}"
+    )
+    kinds = [Kind(args.kind)] if args.kind else list(Kind)
+    if args.action == "status":
+        for kind in kinds:
+            stored = credentials.get(kind, project) is not None
+            print(f"  {kind:<11} {credentials.identity(kind, project):<50} {'stored' if stored else '-'}")
+        return 0
+    if not args.kind:
+        raise credentials.NoSecureStorage(
+            "name what to set or delete: ssh, sudo, passphrase, proxy or parent"
+        )
+    kind = Kind(args.kind)
+    if args.action == "delete":
+        print("deleted" if credentials.forget(kind, project) else "nothing was stored")
+        return 0
+    secret = (
+        sys.stdin.readline().rstrip("\r\n")
+        if not sys.stdin.isatty()
+        else getpass.getpass(f"{credentials.LABELS[kind].format(id=credentials.identity(kind, project))}: ")
+    )
+    if not secret:
+        raise credentials.NoSecureStorage("an empty secret was not stored")
+    credentials.store(kind, project, secret)
+    print(f"stored {credentials.identity(kind, project)}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction, add: Callable[[str, str], argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
+    p = add("plan", "check mode: show the steps and diffs an apply would make; changes nothing")
+    p.add_argument(
+        "--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact"
+    )
+    p.set_defaults(func=cmd_plan)
+
+    p = add("apply", "install and configure Squid on the server, then verify it")
+    p.add_argument(
+        "--yes", action="store_true", help="do not ask; never accepts an unknown host key by itself"
+    )
+    p.add_argument(
+        "--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact"
+    )
+    p.set_defaults(func=cmd_apply)
+
+    p = add("status", "what the server runs and which sensors its rules allow")
+    p.set_defaults(func=cmd_status)
+
+    p = add("rollback", "put back the files from before the last change")
+    p.add_argument("--factory", action="store_true", help="go back to squid.conf.factory instead")
+    p.set_defaults(func=cmd_rollback)
+
+    p = add("remove", "delete sensorproxy's rules from the server; Squid keeps running")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser(
+        "credentials",
+        help="store, delete or list secrets in the OS keyring",
+        description="Secrets are read from a prompt, or from stdin when it is not a terminal; "
+        "never from the command line.",
+    )
+    p.add_argument("action", choices=["set", "delete", "status"])
+    p.add_argument("project", type=Path, metavar="PROJECT")
+    p.add_argument("kind", nargs="?", choices=[k.value for k in Kind])
+    p.set_defaults(func=cmd_credentials)

@@ -1,0 +1,144 @@
+"""Secrets: the OS keyring first, then (for automation) environment variables, then a prompt.
+
+Keyring entries live under the service `sensorproxy`, keyed by purpose and identity. When no secure
+backend exists, nothing falls back to a file: the caller is told once, and secrets are asked for and
+kept in memory for this run only.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+
+from core.model import Project
+
+SERVICE = "sensorproxy"
+
+
+class Kind(StrEnum):
+    SSH = "ssh"  # the SSH login's password
+    SUDO = "sudo"
+    PASSPHRASE = "passphrase"  # noqa: S105 - a kind of secret, not one
+    PROXY = "proxy"  # the proxy user the sensors log in with
+    PARENT = "parent"  # the upstream parent proxy's login
+
+
+ENV = {
+    Kind.SSH: "SENSORPROXY_SSH_PASSWORD",
+    Kind.SUDO: "SENSORPROXY_SUDO_PASSWORD",
+    Kind.PASSPHRASE: "SENSORPROXY_KEY_PASSPHRASE",
+    Kind.PROXY: "SENSORPROXY_PROXY_PASSWORD",
+    Kind.PARENT: "SENSORPROXY_PARENT_PASSWORD",
+}
+LABELS = {
+    Kind.SSH: "SSH password for {id}",
+    Kind.SUDO: "sudo password for {id}",
+    Kind.PASSPHRASE: "passphrase of the key {id}",
+    Kind.PROXY: "proxy password for {id}",
+    Kind.PARENT: "parent proxy password for {id}",
+}
+
+
+def identity(kind: Kind, project: Project) -> str:
+    """The keyring user name of a secret: what it is for, and whose it is."""
+    ssh = project.ssh
+    if kind in (Kind.SSH, Kind.SUDO):
+        return f"{kind}:{ssh.user}@{ssh.host}:{ssh.port}"
+    if kind is Kind.PASSPHRASE:
+        return f"{kind}:{ssh.key_path}"
+    if kind is Kind.PROXY:
+        return f"{kind}:{project.site}:{project.proxy.auth_user}"
+    parent = project.proxy.parent
+    return f"{kind}:{parent.user}@{parent.host}:{parent.port}" if parent else f"{kind}:"
+
+
+class NoSecureStorage(RuntimeError):
+    pass
+
+
+def backend() -> KeyringBackend:
+    return keyring.get_keyring()
+
+
+def backend_name() -> str:
+    kr = backend()
+    return f"{type(kr).__module__}.{type(kr).__name__}"
+
+
+def secure_backend_available() -> bool:
+    kr = backend()
+    return not type(kr).__module__.startswith(("keyring.backends.fail", "keyring.backends.null"))
+
+
+def get(kind: Kind, project: Project) -> str | None:
+    if not secure_backend_available():
+        return None
+    try:
+        return keyring.get_password(SERVICE, identity(kind, project))
+    except keyring.errors.KeyringError:
+        return None  # locked or unreachable: ask instead
+
+
+def store(kind: Kind, project: Project, secret: str) -> None:
+    if not secure_backend_available():
+        raise NoSecureStorage(f"no secure keyring is available ({backend_name()}); nothing was stored")
+    try:
+        keyring.set_password(SERVICE, identity(kind, project), secret)
+    except keyring.errors.KeyringError as exc:
+        raise NoSecureStorage(f"the keyring refused to store the secret ({type(exc).__name__})") from None
+
+
+def forget(kind: Kind, project: Project) -> bool:
+    """True when something was deleted."""
+    if not secure_backend_available():
+        return False
+    try:
+        keyring.delete_password(SERVICE, identity(kind, project))
+    except keyring.errors.PasswordDeleteError:
+        return False
+    return True
+
+
+@dataclass
+class Source:
+    """Finds a secret for a run: keyring, then environment, then prompt. Remembers answers for the run."""
+
+    project: Project
+    interactive: bool = field(default_factory=lambda: sys.stdin.isatty())
+    prompt: Callable[[str], str] = getpass.getpass
+    cache: dict[Kind, str] = field(default_factory=dict)
+
+    def find(self, kind: Kind) -> str | None:
+        if kind in self.cache:
+            return self.cache[kind]
+        secret = get(kind, self.project) or os.environ.get(ENV[kind]) or None
+        if secret is None and self.interactive:
+            label = LABELS[kind].format(id=identity(kind, self.project).split(":", 1)[1])
+            secret = self.prompt(f"{label}: ") or None
+        if secret is not None:
+            self.cache[kind] = secret
+        return secret
+
+    def require(self, kind: Kind) -> str:
+        secret = self.find(kind)
+        if secret is None:
+            raise MissingSecret(kind, self.project)
+        return secret
+
+
+class MissingSecret(RuntimeError):
+    def __init__(self, kind: Kind, project: Project) -> None:
+        self.kind = kind
+        who = identity(kind, project).split(":", 1)[1]
+        super().__init__(
+            f"the {LABELS[kind].format(id=who)} is needed: store it with "
+            f"`sensorproxy credentials set PROJECT {kind}`, or set {ENV[kind]}"
+        )
