@@ -70,23 +70,17 @@ def test_new_import_apply_status_rollback_remove(lab: Lab, tmp_path: Path):
 
     unknown = cli(tmp_path, "plan", str(project), env=env)
     assert unknown.returncode == 1
-    assert fp in unknown.stderr and "not a known server" in unknown.stderr
+    assert fp in unknown.stderr
+    assert "not a known server" in unknown.stderr
 
-    before = (
-        Path("/etc/squid/conf.d/sensorproxy.conf").read_text()
-        if Path("/etc/squid/conf.d/sensorproxy.conf").exists()
-        else None
-    )
+    dropin = Path("/etc/squid/conf.d/sensorproxy.conf")
+    before = dropin.read_text() if dropin.exists() else None
     plan = cli(tmp_path, "plan", str(project), "--accept-host-key", fp, env=env)
     assert plan.returncode == 0, plan.stderr
     assert f"+acl sensorproxy_sensors src {HOSTS['sp-s2']}" in plan.stdout
     assert "contents hidden" in plan.stdout
     assert "check mode: nothing on the server was changed" in plan.stdout
-    after = (
-        Path("/etc/squid/conf.d/sensorproxy.conf").read_text()
-        if Path("/etc/squid/conf.d/sensorproxy.conf").exists()
-        else None
-    )
+    after = dropin.read_text() if dropin.exists() else None
     assert after == before
 
     applied = cli(tmp_path, "apply", str(project), "--yes", env=env)
