@@ -62,9 +62,7 @@ def main() -> None:
         print(row("squid -k parse, stock + 10,000 sensors", timed(lambda: parse(big, squid_bin)), parse_base))
     print(
         f"python {sys.version.split()[0]}, "
-        + subprocess.run([squid_bin, "-v"], capture_output=True, text=True, check=False).stdout.splitlines()[
-            0
-        ]
+        + subprocess.run([squid_bin, "-v"], capture_output=True, text=True, check=False).stdout.splitlines()[0]
     )
 
 

@@ -55,9 +55,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_import_csv(args: argparse.Namespace) -> int:
     project = projectfile.load(args.project)
-    result = csvio.read(
-        args.csv, skip_bad_rows=args.skip_bad_rows, allow_wide=project.proxy.allow_wide_ranges
-    )
+    result = csvio.read(args.csv, skip_bad_rows=args.skip_bad_rows, allow_wide=project.proxy.allow_wide_ranges)
     for error in result.errors:
         print(f"skipped {args.csv}, {error}", file=sys.stderr)
     merged = replace(project, sensors=project.sensors + result.sensors)

@@ -40,9 +40,7 @@ def connect(project: Project, source: credentials.Source, accept: str | None, *,
     if project.ssh.auth is AuthMethod.PASSWORD:
         given["password"] = source.require(Kind.SSH)
     while True:
-        session = SshSession(
-            project.ssh, KnownHosts.default(), SshSecrets(**given), accept_fingerprint=accept
-        )
+        session = SshSession(project.ssh, KnownHosts.default(), SshSecrets(**given), accept_fingerprint=accept)
         try:
             session.connect()
             return session
@@ -77,15 +75,11 @@ def print_event(event: setup.Event) -> None:
             print(event.diff.rstrip("\n"))
 
 
-def _with_session(
-    args: argparse.Namespace, work: Callable[[Project, SshSession, credentials.Source], T]
-) -> T:
+def _with_session(args: argparse.Namespace, work: Callable[[Project, SshSession, credentials.Source], T]) -> T:
     project = projectfile.load(args.project)
     require_valid(project)
     source = credentials.Source(project)
-    session = connect(
-        project, source, getattr(args, "accept_host_key", None), confirm=not getattr(args, "yes", False)
-    )
+    session = connect(project, source, getattr(args, "accept_host_key", None), confirm=not getattr(args, "yes", False))
     try:
         return work(project, session, source)
     finally:
@@ -188,9 +182,7 @@ def cmd_credentials(args: argparse.Namespace) -> int:
             print(f"  {kind:<11} {credentials.identity(kind, project):<50} {'stored' if stored else '-'}")
         return 0
     if not args.kind:
-        raise credentials.NoSecureStorage(
-            "name what to set or delete: ssh, sudo, passphrase, proxy or parent"
-        )
+        raise credentials.NoSecureStorage("name what to set or delete: ssh, sudo, passphrase, proxy or parent")
     kind = Kind(args.kind)
     if args.action == "delete":
         print("deleted" if credentials.forget(kind, project) else "nothing was stored")
@@ -209,18 +201,12 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction, add: Callable[[str, str], argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
     p = add("plan", "check mode: show the steps and diffs an apply would make; changes nothing")
-    p.add_argument(
-        "--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact"
-    )
+    p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
     p.set_defaults(func=cmd_plan)
 
     p = add("apply", "install and configure Squid on the server, then verify it")
-    p.add_argument(
-        "--yes", action="store_true", help="do not ask; never accepts an unknown host key by itself"
-    )
-    p.add_argument(
-        "--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact"
-    )
+    p.add_argument("--yes", action="store_true", help="do not ask; never accepts an unknown host key by itself")
+    p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
     p.set_defaults(func=cmd_apply)
 
     p = add("status", "what the server runs and which sensors its rules allow")

@@ -64,9 +64,7 @@ def parse(text: str, *, separator: str | None = None, allow_wide: bool = False) 
             if not sensors and not errors and cells[0].casefold() in _HEADER_NAMES:
                 continue
             if len(cells) < 2:
-                errors.append(
-                    RowError(line, f"expected name{sep}address[{sep}notes], got {len(cells)} column")
-                )
+                errors.append(RowError(line, f"expected name{sep}address[{sep}notes], got {len(cells)} column"))
                 continue
             if len(cells) > 3:
                 errors.append(RowError(line, f"expected at most 3 columns, got {len(cells)}"))
@@ -87,9 +85,7 @@ def read(path: Path, *, skip_bad_rows: bool = False, allow_wide: bool = False) -
     path = Path(path)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise CsvImportError(
-            str(path), (RowError(0, f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,}"),)
-        )
+        raise CsvImportError(str(path), (RowError(0, f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,}"),))
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")

@@ -164,11 +164,7 @@ def address_problem(address: str) -> str | None:
         return f"{address!r} is a multicast or unspecified address, not a sensor"
     if first.is_loopback:
         return f"{address!r} is a loopback address, not a sensor"
-    if (
-        isinstance(first, ipaddress.IPv4Address)
-        and net.num_addresses == 1
-        and str(first) == "255.255.255.255"
-    ):
+    if isinstance(first, ipaddress.IPv4Address) and net.num_addresses == 1 and str(first) == "255.255.255.255":
         return f"{address!r} is the broadcast address, not a sensor"
     return None
 
@@ -261,9 +257,7 @@ def validate_proxy(proxy: ProxySettings) -> list[Problem]:
         problems.append(Problem("proxy", "auth_user", msg))
     if proxy.allowlist_enabled:
         if not proxy.allowlist:
-            problems.append(
-                Problem("proxy", "allowlist", "the allowlist is on but empty; nothing could pass")
-            )
+            problems.append(Problem("proxy", "allowlist", "the allowlist is on but empty; nothing could pass"))
         problems += _validate_allowlist(proxy.allowlist)
     if proxy.parent is not None:
         p = proxy.parent
@@ -319,9 +313,7 @@ def validate_sensors(sensors: tuple[Sensor, ...], *, allow_wide: bool = False) -
         problems += [Problem("sensors", f, m, row) for f, m in own]
         key = sensor.name.casefold()
         if key in names and not any(f == "name" for f, _ in own):
-            problems.append(
-                Problem("sensors", "name", f"{sensor.name!r} is also the name of row {names[key]}", row)
-            )
+            problems.append(Problem("sensors", "name", f"{sensor.name!r} is also the name of row {names[key]}", row))
         names.setdefault(key, row)
         if not any(f == "address" for f, _ in own):
             net = ipaddress.ip_network(sensor.address)

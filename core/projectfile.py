@@ -49,8 +49,7 @@ def to_dict(project: Project) -> dict[str, Any]:
             "allow_wide_ranges": proxy.allow_wide_ranges,
         },
         "sensors": [
-            {"name": s.name, "address": s.address, "enabled": s.enabled, "notes": s.notes}
-            for s in project.sensors
+            {"name": s.name, "address": s.address, "enabled": s.enabled, "notes": s.notes} for s in project.sensors
         ],
     }
     if proxy.parent is not None:

@@ -19,11 +19,7 @@ class ParseResult:
     output: str
 
     def problems(self) -> list[str]:
-        return [
-            line
-            for line in self.output.splitlines()
-            if "ERROR" in line or "FATAL" in line or "WARNING" in line
-        ]
+        return [line for line in self.output.splitlines() if "ERROR" in line or "FATAL" in line or "WARNING" in line]
 
 
 def server_dir(tmp: Path, stock: str | None = None) -> squid.SquidLayout:

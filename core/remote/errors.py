@@ -74,9 +74,7 @@ class ValidationFailed(RemoteError):
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
         lines = "\n".join(f"  {e}" for e in errors) or "  (no error lines)"
-        super().__init__(
-            f"squid -k parse refused the new configuration; the previous files are back:\n{lines}"
-        )
+        super().__init__(f"squid -k parse refused the new configuration; the previous files are back:\n{lines}")
 
 
 class VerifyFailed(RemoteError):

@@ -63,9 +63,7 @@ class _Policy(paramiko.MissingHostKeyPolicy):
         if pinned:
             # paramiko only compares keys of the same type; a key of another type is a change too.
             expected = next(iter(pinned.values())).fingerprint
-            raise HostKeyChanged(
-                self.target.host, self.target.port, key.get_name(), key.fingerprint, expected
-            )
+            raise HostKeyChanged(self.target.host, self.target.port, key.get_name(), key.fingerprint, expected)
         if self.accept is None or self.accept != key.fingerprint:
             raise HostKeyUnknown(self.target.host, self.target.port, key.get_name(), key.fingerprint)
         self.known.pin(hostname, key)

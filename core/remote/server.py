@@ -7,6 +7,9 @@ secrets. Each prints machine-readable sections so one round trip answers many qu
 from __future__ import annotations
 
 import base64
+import posixpath
+import secrets as _random
+import shlex
 from dataclasses import dataclass, field
 
 from core.squid import SquidLayout
@@ -137,9 +140,7 @@ def os_problem(state: ServerState) -> str | None:
     if state.os_id not in SUPPORTED_OS:
         return f"the server runs {state.os_name}; sensorproxy supports Debian and Ubuntu"
     if state.free_kb and state.free_kb < MIN_FREE_KB:
-        return (
-            f"only {state.free_kb // 1024} MB free under /etc/squid; at least {MIN_FREE_KB // 1024} MB needed"
-        )
+        return f"only {state.free_kb // 1024} MB free under /etc/squid; at least {MIN_FREE_KB // 1024} MB needed"
     return None
 
 
@@ -149,95 +150,168 @@ apt-get -o DPkg::Lock::Timeout="$1" update -q || exit 10
 apt-get -o DPkg::Lock::Timeout="$1" install -y -q squid || exit 11
 """
 
-# Back up the files about to change (and squid.conf.factory, once). The manifest says which existed,
-# so a restore also removes files that did not exist before.
-BACKUP = r"""
-set -e
-conf_dir=$1; set_name=$2; keep=$3; shift 3
-conf=$conf_dir/squid.conf
-[ -e "$conf.factory" ] || [ ! -e "$conf" ] || cp -p "$conf" "$conf.factory"
-dir=/var/backups/sensorproxy/$set_name
-mkdir -p -m 0700 /var/backups/sensorproxy
-mkdir -m 0700 "$dir"
-i=0
-for p in "$@"; do
-  i=$((i + 1))
-  if [ -e "$p" ]; then cp -p "$p" "$dir/$i"; echo "present $i $p" >> "$dir/manifest"
-  else echo "absent $i $p" >> "$dir/manifest"; fi
-done
-ls -1 /var/backups/sensorproxy | head -n -"$keep" | while read -r old; do
-  rm -rf "/var/backups/sensorproxy/$old"
-done
+
+def lock_and_probe(owner: str) -> str:
+    """A command that takes the server lock, prints LOCKED and the probe, then holds the lock until its
+    stdin closes (the SSH session ends). When someone else holds it: BUSY and who, since when."""
+    body = (
+        f"owner=$1; shift; exec 9>>{LOCK_FILE}\n"
+        f'if ! flock -n 9; then echo "BUSY $(cat {OWNER_FILE} 2>/dev/null)"; exit 0; fi\n'
+        f'printf "%s\\n" "$owner" > {OWNER_FILE}\n'
+        "echo LOCKED\n" + PROBE + "\necho @@sp-end\nexec cat >/dev/null\n"
+    )
+    return "sh -c " + shlex.quote(body) + " sh " + shlex.quote(owner)
+
+
+@dataclass(frozen=True)
+class Write:
+    path: str
+    content: str | None  # None: remove the file
+    mode: int = 0o644
+    group: str = "root"
+
+
+_PRELUDE = r"""
+set -u
+trap '' HUP PIPE   # a dropped SSH connection must not stop a change half-way
+step() { printf '@@step %s %s\n' "$1" "$2"; }
+log() { printf '@@log %s %s\n' "$1" "$2"; }
+cache_log=/var/log/squid/cache.log
+restore() {
+  while read -r state i p; do
+    if [ "$state" = present ]; then
+      t=$(mktemp "$(dirname "$p")/.sensorproxy-tmp.XXXXXX") && cp -p "$set_dir/$i" "$t" && mv -f "$t" "$p"
+    else
+      rm -f "$p"
+    fi
+  done < "$set_dir/manifest"
+}
+activate() {
+  if squid -k check >/dev/null 2>&1; then squid -k reconfigure
+  elif [ -d /run/systemd/system ]; then systemctl start squid
+  else service squid start >/dev/null 2>&1 || true; fi
+}
+log_size() { stat -c %s "$cache_log" 2>/dev/null || echo 0; }
+# Serving means: the process answers, the port listens, and (where cache.log exists) Squid logged that
+# it accepts connections on that port after `offset`. A FATAL line since then fails at once.
+serving() {
+  port=$1; offset=$2; hex=$(printf '%04X' "$port"); n=0
+  while [ $n -lt 150 ]; do
+    new=$(tail -c +"$((offset + 1))" "$cache_log" 2>/dev/null)
+    why=$(printf '%s\n' "$new" | grep -E 'FATAL|Bungled' | tail -n 1)
+    [ -z "$why" ] || return 1
+    if squid -k check >/dev/null 2>&1 &&
+       cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+         awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' &&
+       { [ ! -f "$cache_log" ] || printf '%s\n' "$new" | grep -q "Accepting HTTP Socket connections.*:$port remote="; }
+    then return 0; fi
+    n=$((n + 1)); sleep 0.1
+  done
+  why="Squid is not serving on port $port"
+  return 1
+}
 """
 
-# Put a backup set back: each file staged beside its target and renamed over it; absent ones removed.
-RESTORE = r"""
-set -e
-dir=/var/backups/sensorproxy/$1
-[ -f "$dir/manifest" ] || { echo "no backup set $1" >&2; exit 3; }
-while read -r state i p; do
-  if [ "$state" = present ]; then
-    t=$(mktemp "$(dirname "$p")/.sensorproxy-tmp.XXXXXX")
-    cp -p "$dir/$i" "$t"
-    mv -f "$t" "$p"
-  else
-    rm -f "$p"
-  fi
-done < "$dir/manifest"
-"""
 
-RESTORE_FACTORY = r"""
-set -e
-conf_dir=$1; shift
-[ -f "$conf_dir/squid.conf.factory" ] || { echo "no squid.conf.factory on this server" >&2; exit 3; }
-t=$(mktemp "$conf_dir/.sensorproxy-tmp.XXXXXX")
-cp -p "$conf_dir/squid.conf.factory" "$t"
-mv -f "$t" "$conf_dir/squid.conf"
-rm -f "$@"
-"""
-
-CLEAN_STAGING = r"""
-find "$1" "$1/conf.d" -maxdepth 1 -name '.sensorproxy-tmp.*' -type f -delete 2>/dev/null || true
-"""
-
-PARSE = r"""
-squid -k parse -f "$1" 2>&1
-"""
-
-ENABLE = r"""
-if [ -d /run/systemd/system ]; then systemctl enable squid
-else update-rc.d squid enable 2>&1 || update-rc.d squid defaults; fi
-"""
-
-# Start when stopped, reconfigure when running (squid -k reconfigure parses first and keeps serving
-# on a bad config; a raw HUP would kill it). Prints cache.log's size first, for the FATAL check.
-ACTIVATE = r"""
-stat -c %s /var/log/squid/cache.log 2>/dev/null || echo 0
-if squid -k check >/dev/null 2>&1; then
-  squid -k reconfigure
-elif [ -d /run/systemd/system ]; then
-  systemctl start squid
-else
-  service squid start >/dev/null 2>&1 || true
-fi
-"""
-
-# Waits until Squid runs and listens on the port, then reports FATAL lines logged since the offset.
-VERIFY = r"""
-port=$1; offset=$2; hexport=$(printf '%04X' "$port")
-i=0; running=no; listening=no
-while [ $i -lt 60 ]; do
-  squid -k check >/dev/null 2>&1 && running=yes || running=no
-  if cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
-     awk -v p=":$hexport" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'; then
-    listening=yes
-  else
-    listening=no
-  fi
-  [ $running = yes ] && [ $listening = yes ] && break
-  i=$((i + 1)); sleep 0.25
-done
-echo "running=$running"
-echo "listening=$listening"
-tail -c +"$((offset + 1))" /var/log/squid/cache.log 2>/dev/null | grep -E 'FATAL|Bungled' | tail -n 20
-"""
+def transaction(
+    *,
+    conf_dir: str,
+    squid_conf: str,
+    backup_set: str | None,
+    writes: list[Write],
+    enable: bool,
+    activate: bool,
+    port: int,
+    old_port: int,
+) -> str:
+    """One script that makes the whole change on the server, so no network failure can leave it half
+    done: back up → stage and rename → `squid -k parse` (restore on failure) → enable → start or
+    reconfigure → wait until Squid serves (restore and bring the old config back on failure).
+    It prints `@@step NAME STATUS` and `@@log NAME TEXT` lines; exit 0 done, 20-22 a step failed,
+    30 Squid refused the config, 40 Squid did not serve it."""
+    q = shlex.quote
+    out = [_PRELUDE, f"squid_conf={q(squid_conf)}; port={port}; old_port={old_port}"]
+    if writes:
+        assert backup_set is not None
+        out.append(f"set_dir={q(BACKUP_ROOT + '/' + backup_set)}")
+        out += [
+            "step backup running",
+            'factory="$squid_conf.factory"',
+            '{ [ -e "$factory" ] || [ ! -e "$squid_conf" ] || cp -p "$squid_conf" "$factory"; } &&',
+            f'mkdir -p -m 0700 {BACKUP_ROOT} && mkdir -m 0700 "$set_dir" && : > "$set_dir/manifest" ||'
+            " { step backup failed; exit 20; }",
+        ]
+        for i, w in enumerate(writes, start=1):
+            out.append(
+                f'if [ -e {q(w.path)} ]; then cp -p {q(w.path)} "$set_dir/{i}" && echo "present {i} {w.path}"; '
+                f'else echo "absent {i} {w.path}"; fi >> "$set_dir/manifest" || {{ step backup failed; exit 20; }}'
+            )
+        out += [
+            f'ls -1 {BACKUP_ROOT} | head -n -{KEEP_BACKUPS} | while read -r old; do rm -rf {BACKUP_ROOT}/"$old"; done',
+            'log backup "$set_dir"',
+            "step backup changed",
+            "step write running",
+            f"find {q(conf_dir)} {q(conf_dir + '/conf.d')} -maxdepth 1 -name '.sensorproxy-tmp.*' -type f"
+            " -delete 2>/dev/null",
+            "staged=''",
+        ]
+        moves = []
+        for i, w in enumerate(writes, start=1):
+            if w.content is None:
+                moves.append(f"rm -f {q(w.path)}")
+                continue
+            tag = "SENSORPROXY_EOF_" + _random.token_hex(12)
+            if tag in w.content or not w.content.endswith("\n"):
+                raise ValueError(f"cannot stage {w.path}")
+            directory = posixpath.dirname(w.path)
+            out += [
+                f"t{i}=$(mktemp {q(directory)}/.sensorproxy-tmp.XXXXXX) || {{ step write failed; exit 21; }}",
+                f'staged="$staged $t{i}"',
+                f"cat > \"$t{i}\" <<'{tag}' &&\n{w.content}{tag}",
+                f'chown root:{q(w.group)} "$t{i}" && chmod {w.mode:04o} "$t{i}" ||'
+                " { rm -f $staged; step write failed; exit 21; }",
+            ]
+            moves.append(f'mv -f "$t{i}" {q(w.path)}')
+        out += [
+            "{ " + " && ".join(moves) + "; } || { restore; step write rolled_back; exit 21; }",
+            "step write changed",
+            "step validate running",
+            'parsed=$(squid -k parse -f "$squid_conf" 2>&1); rc=$?',
+            "if [ $rc -ne 0 ] || printf '%s\\n' \"$parsed\" | grep -qE 'FATAL|Bungled'; then",
+            "  printf '%s\\n' \"$parsed\" | grep -E 'FATAL|Bungled|ERROR' | tail -n 20 | sed 's/^/@@log validate /'",
+            "  restore; step write rolled_back; step validate failed; exit 30",
+            "fi",
+            "printf '%s\\n' \"$parsed\" | grep -E 'ERROR|WARNING' | sed 's/^/@@log validate /'",
+            "step validate changed",
+        ]
+    if enable:
+        out += [
+            "step enable running",
+            "if [ -d /run/systemd/system ]; then systemctl enable squid 2>&1",
+            "else update-rc.d squid enable 2>&1 || update-rc.d squid defaults 2>&1; fi | sed 's/^/@@log enable /'",
+            "step enable changed",
+        ]
+    if activate:
+        out += [
+            "step activate running",
+            "was_running=no; squid -k check >/dev/null 2>&1 && was_running=yes",
+            "offset=$(log_size)",
+            "activate 2>&1 | sed 's/^/@@log activate /'",
+            "step activate changed",
+            "step verify running",
+            'if serving "$port" "$offset"; then',
+            '  log verify "Squid serves on port $port"; step verify changed; exit 0',
+            "fi",
+            'log verify "$why"',
+        ]
+        if writes:
+            out += [
+                "restore; step write rolled_back",
+                'if [ "$was_running" = yes ]; then',
+                "  offset=$(log_size); activate 2>&1 | sed 's/^/@@log verify /'",
+                '  if serving "$old_port" "$offset"; then log verify "the previous configuration serves again"',
+                '  else log verify "the previous configuration does not serve either: $why"; fi',
+                "fi",
+            ]
+        out += ["step verify failed", "exit 40"]
+    return "\n".join(out) + "\n"

@@ -6,7 +6,6 @@ shell scripts, file contents. `commands` records each argv sent, so tests can pr
 
 from __future__ import annotations
 
-import secrets as _random
 import select
 import shlex
 import time
@@ -29,6 +28,7 @@ from core.remote.errors import (
 from core.remote.hostkeys import KnownHosts
 
 CONNECT_TIMEOUT = 15.0
+LineSink = Callable[[str], None]
 COMMAND_TIMEOUT = 600.0
 
 
@@ -111,9 +111,7 @@ class SshSession:
             client.close()
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             reason = reason or type(exc).__name__
-            raise ConnectFailed(
-                f"cannot reach {self.target.host}:{self.target.port} over SSH ({reason})"
-            ) from None
+            raise ConnectFailed(f"cannot reach {self.target.host}:{self.target.port} over SSH ({reason})") from None
         transport = client.get_transport()
         assert transport is not None
         transport.set_keepalive(15)
@@ -162,22 +160,31 @@ class SshSession:
             return f"sudo -S -p '' -- {command}", self.secrets.sudo_password.encode() + b"\n"
         return f"sudo -n -- {command}", b""
 
-    def run(self, command: str, stdin: bytes = b"", timeout: float = COMMAND_TIMEOUT) -> Result:
+    def run(
+        self,
+        command: str,
+        stdin: bytes = b"",
+        timeout: float = COMMAND_TIMEOUT,
+        on_line: LineSink | None = None,
+    ) -> Result:
         """Run a fixed command line as root (directly or through sudo)."""
         line, prefix = self._privileged(command)
-        return self._exec(line, prefix + stdin, timeout=timeout)
+        return self._exec(line, prefix + stdin, timeout=timeout, on_line=on_line)
 
-    def script(self, text: str, *args: str, timeout: float = COMMAND_TIMEOUT) -> Result:
-        """Run a POSIX shell script as root; its text (and anything in it) goes over stdin."""
+    def script(
+        self, text: str, *args: str, timeout: float = COMMAND_TIMEOUT, on_line: LineSink | None = None
+    ) -> Result:
+        """Run a POSIX shell script as root; its text (and anything in it) goes over stdin.
+        `on_line` sees each line of its output as it arrives."""
         argv = "sh -s" + ("" if not args else " -- " + shlex.join(args))
-        return self.run(argv, text.encode(), timeout=timeout)
+        return self.run(argv, text.encode(), timeout=timeout, on_line=on_line)
 
     def check(self, result: Result, what: str) -> Result:
         if not result.ok:
             raise CommandFailed(what, result.returncode, result.stderr or result.stdout)
         return result
 
-    def _exec(self, command: str, stdin: bytes, *, timeout: float) -> Result:
+    def _exec(self, command: str, stdin: bytes, *, timeout: float, on_line: LineSink | None = None) -> Result:
         if self.client is None:
             raise ConnectFailed("not connected")
         transport = self.client.get_transport()
@@ -190,7 +197,7 @@ class SshSession:
             if stdin:
                 chan.sendall(stdin)
             chan.shutdown_write()
-            out, err = _drain(chan, timeout, command)
+            out, err = _drain(chan, timeout, command, on_line)
             code = chan.recv_exit_status()
             chan.close()
         except (OSError, paramiko.SSHException, EOFError) as exc:
@@ -227,39 +234,34 @@ class SshSession:
                 buf += data
         return chan, buf.decode("utf-8", "replace")
 
-    def write_files(self, files: list[tuple[str, bytes, int, str]]) -> None:
-        """Write files atomically: each is staged beside its target, given owner and mode, then
-        renamed over it. `files` holds (path, content, mode, group); the owner is root."""
-        parts = ["set -e"]
-        for path, content, mode, group in files:
-            tag = "SENSORPROXY_" + _random.token_hex(12)
-            text = content.decode("utf-8")
-            if tag in text or not text.endswith("\n"):
-                raise ValueError(f"cannot stage {path}")
-            directory, name = path.rsplit("/", 1)
-            parts += [
-                f"t=$(mktemp {shlex.quote(directory)}/.sensorproxy-tmp.XXXXXX)",
-                f"cat > \"$t\" <<'{tag}'\n{text}{tag}",
-                f'chown root:{shlex.quote(group)} "$t"',
-                f'chmod {mode:04o} "$t"',
-                f'mv -f "$t" {shlex.quote(directory + "/" + name)}',
-            ]
-        self.check(self.script("\n".join(parts) + "\n"), "writing the configuration files")
 
-
-def _drain(chan: paramiko.Channel, timeout: float, command: str) -> tuple[bytes, bytes]:
+def _drain(chan: paramiko.Channel, timeout: float, command: str, on_line: LineSink | None) -> tuple[bytes, bytes]:
     """Read stdout and stderr while the command runs; waiting for the exit first can deadlock."""
     out, err = bytearray(), bytearray()
+    seen = 0  # how much of `out` went to on_line
     deadline = time.monotonic() + timeout
+
+    def feed(final: bool) -> None:
+        nonlocal seen
+        if on_line is None:
+            return
+        end = len(out) if final else out.rfind(b"\n", seen) + 1
+        if end > seen:
+            for line in bytes(out[seen:end]).decode("utf-8", "replace").splitlines():
+                on_line(line)
+            seen = end
+
     while True:
         while chan.recv_ready():
             out += chan.recv(65536)
         while chan.recv_stderr_ready():
             err += chan.recv_stderr(65536)
+        feed(final=False)
         if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
             # Collect what may still be in flight after the exit status.
             while data := chan.recv(65536):
                 out += data
+            feed(final=True)
             return bytes(out), bytes(err)
         if time.monotonic() > deadline:
             chan.close()

@@ -18,7 +18,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -147,20 +147,12 @@ def proxy_password_hash(existing: str | None, user: str, password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
 
 
-def _file_changes(
-    state: ServerState, desired: list[squid.ManagedFile], removed: list[str]
-) -> list[FileChange]:
+def _file_changes(state: ServerState, desired: list[squid.ManagedFile], removed: list[str]) -> list[FileChange]:
     changes = []
     for f in desired:
         now = state.files.get(f.path)
-        if (
-            now is None
-            or now.content != f.content
-            or (now.mode, now.owner, now.group) != (f.mode, "root", f.group)
-        ):
-            changes.append(
-                FileChange(f.path, now.content if now else None, f.content, f.mode, f.group, f.secret)
-            )
+        if now is None or now.content != f.content or (now.mode, now.owner, now.group) != (f.mode, "root", f.group):
+            changes.append(FileChange(f.path, now.content if now else None, f.content, f.mode, f.group, f.secret))
     for path in removed:
         now = state.files.get(path)
         if now is not None:
@@ -177,9 +169,7 @@ def _steps(state: ServerState, files: list[FileChange], install: bool) -> tuple[
     else:
         activate = "nothing to reload"
     return (
-        PlannedStep(
-            "install", install, "apt-get install squid" if install else f"Squid {state.squid_version}"
-        ),
+        PlannedStep("install", install, "apt-get install squid" if install else f"Squid {state.squid_version}"),
         PlannedStep(
             "backup",
             changed,
@@ -187,17 +177,13 @@ def _steps(state: ServerState, files: list[FileChange], install: bool) -> tuple[
         ),
         PlannedStep("write", changed, ", ".join(f.path for f in files) or "every file is up to date"),
         PlannedStep("validate", changed, "squid -k parse" if changed else "nothing changed"),
-        PlannedStep(
-            "enable", not state.enabled, "enable at boot" if not state.enabled else "already enabled"
-        ),
+        PlannedStep("enable", not state.enabled, "enable at boot" if not state.enabled else "already enabled"),
         PlannedStep("activate", changed or not state.running, activate),
         PlannedStep("verify", changed or not state.running, "process, port and cache.log"),
     )
 
 
-def plan_apply(
-    project: Project, state: ServerState, layout: squid.SquidLayout, secrets: squid.Secrets | None
-) -> Plan:
+def plan_apply(project: Project, state: ServerState, layout: squid.SquidLayout, secrets: squid.Secrets | None) -> Plan:
     """What applying `project` to a server in `state` changes. Without secrets: a preview only."""
     install = state.squid_version is None
     base = state.text(layout.squid_conf)
@@ -245,9 +231,7 @@ def _port_after(layout: squid.SquidLayout, state: ServerState, files: list[FileC
 
 def probe(session: SshSession, layout: squid.SquidLayout) -> ServerState:
     paths = server.managed_paths(layout)
-    result = session.check(
-        session.script(server.PROBE, layout.conf_dir, *paths, timeout=60), "checking the server"
-    )
+    result = session.check(session.script(server.PROBE, layout.conf_dir, *paths, timeout=60), "checking the server")
     return server.parse_probe(result.stdout, paths)
 
 
@@ -275,26 +259,20 @@ done < "$dir/manifest"
 
 
 @contextmanager
-def server_lock(session: SshSession) -> Iterator[None]:
-    """Hold the server's lock for the whole run; a second run is refused with who holds it, and since when.
-    The lock lives in a process tied to this SSH session, so a crashed laptop cannot leave it stuck."""
+def server_lock(session: SshSession, layout: squid.SquidLayout) -> Iterator[ServerState]:
+    """Hold the server's lock for the whole run and yield the server's state, read under the lock.
+    A second run is refused with who holds the lock and since when. The lock lives in a process tied
+    to this SSH session, so a crashed laptop cannot leave it stuck."""
     owner = f"{getpass.getuser()}@{socket.gethostname()} (pid {os.getpid()}) since {_now()}"
-    command = (
-        "sh -c "
-        + shlex.quote(
-            f'exec 9>>{server.LOCK_FILE}; if flock -n 9; then printf "%s\\n" "$1" > {server.OWNER_FILE}; '
-            f'echo LOCKED; exec cat >/dev/null; else echo "BUSY $(cat {server.OWNER_FILE} 2>/dev/null)"; fi'
-        )
-        + " sh "
-        + shlex.quote(owner)
-    )
-    chan, out = session.hold(command, lambda text: "LOCKED" in text or "BUSY" in text)
+    paths = server.managed_paths(layout)
+    command = server.lock_and_probe(owner) + " " + shlex.join([layout.conf_dir, *paths])
+    chan, out = session.hold(command, lambda text: "@@sp-end" in text or "BUSY" in text)
     if "LOCKED" not in out:
         chan.close()
         holder = out.partition("BUSY")[2].strip() or "another sensorproxy run"
         raise ServerLocked(f"{session.target.host} is being changed by {holder}; try again when it is done")
     try:
-        yield
+        yield server.parse_probe(out.partition("LOCKED")[2].partition("@@sp-end")[0], paths)
     finally:
         chan.shutdown_write()
         chan.close()
@@ -306,6 +284,13 @@ def _now() -> str:
 
 # --- execution --------------------------------------------------------------------------------------
 
+_SCRIPT_STATUS = {
+    "running": Status.RUNNING,
+    "changed": Status.CHANGED,
+    "failed": Status.FAILED,
+    "rolled_back": Status.ROLLED_BACK,
+}
+
 
 @dataclass
 class Run:
@@ -316,207 +301,129 @@ class Run:
     emit: Emit = lambda _e: None
     cancel: Callable[[], bool] = lambda: False
     backup_set: str | None = None
-    wrote: bool = field(default=False)
 
     def log(self, step: str, text: str) -> None:
         for line in text.splitlines():
             if line.strip():
                 self.emit(LogEvent(step, line))
 
-    @contextmanager
-    def step(self, name: str) -> Iterator[list[StepEvent]]:
-        """Emit RUNNING, then the event the body leaves in the slot (CHANGED by default), or FAILED."""
-        self.emit(StepEvent(name, Status.RUNNING, TITLES[name]))
-        slot = [StepEvent(name, Status.CHANGED)]
-        try:
-            yield slot
-        except RemoteError as exc:
-            self.emit(StepEvent(name, Status.FAILED, str(exc)))
-            raise
-        self.emit(slot[0])
-
     def mark(self, name: str, status: Status, message: str = "") -> None:
         self.emit(StepEvent(name, status, message))
 
     def check_cancel(self) -> None:
-        if not self.cancel():
-            return
-        if self.wrote:
-            self._restore()
-            self.emit(StepEvent("write", Status.ROLLED_BACK, "cancelled: the previous files are back"))
-        raise Cancelled(
-            "cancelled by the user; "
-            + ("the previous files are back" if self.wrote else "nothing on the server was changed")
-        )
+        if self.cancel():
+            raise Cancelled("cancelled by the user; nothing on the server was changed")
 
     def connect(self) -> None:
-        with self.step("connect") as slot:
+        self.mark("connect", Status.RUNNING, TITLES["connect"])
+        try:
             if self.session.client is None:
                 self.session.connect()
-            slot[0] = StepEvent(
-                "connect", Status.UNCHANGED, f"{self.session.target.user}@{self.session.target.host}"
-            )
+        except RemoteError as exc:
+            self.mark("connect", Status.FAILED, str(exc))
+            raise
+        self.mark("connect", Status.UNCHANGED, f"{self.session.target.user}@{self.session.target.host}")
 
-    def preflight(self) -> ServerState:
-        with self.step("preflight") as slot:
-            state = probe(self.session, self.layout)
-            if problem := server.os_problem(state):
-                raise UnsupportedServer(problem)
-            self.log(
-                "preflight",
-                f"{state.os_name} ({state.arch}), Squid {state.squid_version or 'not installed'}, "
-                f"{'systemd' if state.systemd else 'no systemd'}, "
-                f"{'running' if state.running else 'stopped'}",
-            )
-            if state.dpkg_locked:
+    @contextmanager
+    def preflight(self) -> Iterator[ServerState]:
+        """Take the server lock and check the server; the lock is held until the block ends."""
+        self.mark("preflight", Status.RUNNING, TITLES["preflight"])
+        try:
+            with server_lock(self.session, self.layout) as state:
+                if problem := server.os_problem(state):
+                    raise UnsupportedServer(problem)
                 self.log(
-                    "preflight", "the package manager is busy (dpkg lock held); an install would wait for it"
+                    "preflight",
+                    f"{state.os_name} ({state.arch}), Squid {state.squid_version or 'not installed'}, "
+                    f"{'systemd' if state.systemd else 'no systemd'}, "
+                    f"{'running' if state.running else 'stopped'}",
                 )
-            slot[0] = StepEvent("preflight", Status.UNCHANGED, state.os_name)
-        return state
+                if state.dpkg_locked:
+                    self.log("preflight", "the package manager is busy (dpkg lock held); an install waits for it")
+                self.mark("preflight", Status.UNCHANGED, state.os_name)
+                yield state
+        except (ServerLocked, UnsupportedServer) as exc:
+            self.mark("preflight", Status.FAILED, str(exc))
+            raise
 
     def install(self, state: ServerState) -> ServerState:
         if state.squid_version is not None:
             self.mark("install", Status.UNCHANGED, f"Squid {state.squid_version} is installed")
             return state
         self.check_cancel()
-        with self.step("install"):
-            result = self.session.script(
-                server.INSTALL, str(DPKG_LOCK_TIMEOUT), timeout=DPKG_LOCK_TIMEOUT + 900
-            )
-            self.log("install", result.stdout[-4000:])
-            if not result.ok:
-                why = {10: "apt-get update", 11: "apt-get install squid"}.get(
-                    result.returncode, "the install"
-                )
-                raise CommandFailed(why, result.returncode, result.stderr)
-            state = probe(self.session, self.layout)
-            if state.squid_version is None:
-                raise CommandFailed("installing Squid", 0, "apt-get finished but squid is not on the server")
+        self.mark("install", Status.RUNNING, TITLES["install"])
+        result = self.session.script(
+            server.INSTALL,
+            str(DPKG_LOCK_TIMEOUT),
+            timeout=DPKG_LOCK_TIMEOUT + 900,
+            on_line=lambda line: self.emit(LogEvent("install", line)),
+        )
+        if not result.ok:
+            why = {10: "apt-get update", 11: "apt-get install squid"}.get(result.returncode, "the install")
+            error = CommandFailed(why, result.returncode, result.stderr)
+            self.mark("install", Status.FAILED, str(error))
+            raise error
+        state = probe(self.session, self.layout)
+        if state.squid_version is None:
+            error = CommandFailed("installing Squid", 0, "apt-get finished but squid is not on the server")
+            self.mark("install", Status.FAILED, str(error))
+            raise error
+        self.mark("install", Status.CHANGED, f"Squid {state.squid_version}")
         return state
 
     def execute(self, plan: Plan, state: ServerState) -> bool:
-        """Run a plan's steps after preflight; True when anything changed."""
+        """Run a plan's changes as one transaction on the server; True when anything changed."""
         if not plan.files:
             for name in ("backup", "write", "validate"):
                 self.mark(name, Status.UNCHANGED, plan.step(name).detail)
-        else:
-            self.check_cancel()
-            self._backup(plan)
-            self.check_cancel()
-            self._write(plan)
-            self.check_cancel()
-            self._validate()
-        self.check_cancel()
-        self._enable(state)
-        if not plan.step("activate").will_change:
-            self.mark("activate", Status.UNCHANGED, "nothing to reload")
-            self.mark("verify", Status.UNCHANGED, "Squid runs and nothing changed")
-            return plan.changed
-        self.check_cancel()
-        offset = self._activate()
-        self._verify(plan.port, offset, state)
-        return True
-
-    def _backup(self, plan: Plan) -> None:
-        with self.step("backup"):
-            name = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-            paths = [f.path for f in plan.files]
-            self.session.check(
-                self.session.script(
-                    server.BACKUP, self.layout.conf_dir, name, str(server.KEEP_BACKUPS), *paths
-                ),
-                "backing up",
-            )
-            self.backup_set = name
-            self.log("backup", f"{server.BACKUP_ROOT}/{name}")
-
-    def _write(self, plan: Plan) -> None:
-        with self.step("write") as slot:
-            self.session.script(server.CLEAN_STAGING, self.layout.conf_dir)
-            self.wrote = True
-            writes = [(f.path, f.after.encode(), f.mode, f.group) for f in plan.files if f.after is not None]
-            if writes:
-                self.session.write_files(writes)
-            removes = [f.path for f in plan.files if f.after is None]
-            if removes:
-                self.session.check(self.session.script('rm -f "$@"\n', *removes), "removing files")
-            for f in plan.files:
-                self.emit(LogEvent("write", f"{'removed' if f.after is None else 'wrote'} {f.path}"))
-            slot[0] = StepEvent("write", Status.CHANGED, f"{len(plan.files)} file(s)", plan.diff())
-
-    def _validate(self) -> None:
-        with self.step("validate"):
-            result = self.session.script(server.PARSE, self.layout.squid_conf, timeout=120)
-            errors = [ln for ln in result.stdout.splitlines() if "FATAL" in ln or "Bungled" in ln]
-            if result.returncode != 0 or errors:
-                errors = errors or [ln for ln in result.stdout.splitlines() if "ERROR" in ln][-10:]
-                self._restore()
-                self.mark(
-                    "write", Status.ROLLED_BACK, "Squid refused the new files; the previous ones are back"
-                )
-                raise ValidationFailed(errors)
-            for line in result.stdout.splitlines():
-                if "ERROR" in line or "WARNING" in line:
-                    self.log("validate", line)
-
-    def _enable(self, state: ServerState) -> None:
         if state.enabled:
             self.mark("enable", Status.UNCHANGED, "already enabled at boot")
-            return
-        with self.step("enable"):
-            result = self.session.script(server.ENABLE)
-            self.log("enable", result.stdout + result.stderr)
-            self.session.check(result, "enabling Squid at boot")
-
-    def _activate(self) -> int:
-        with self.step("activate"):
-            result = self.session.script(server.ACTIVATE, timeout=120)
-            lines = result.stdout.splitlines()
-            self.log("activate", "\n".join(lines[1:]) + result.stderr)
-            return int(lines[0]) if lines and lines[0].isdigit() else 0
-
-    def _verify(self, port: int, offset: int, before: ServerState) -> None:
-        with self.step("verify"):
-            problem = self._verify_problem(port, offset)
-            if problem is None:
-                self.log("verify", f"Squid runs and listens on port {port}")
-                return
-            if self.backup_set is None:
-                raise VerifyFailed(problem)
-            self._restore()
-            recovered = self.session.script(server.ACTIVATE, timeout=120)
-            self.log("verify", recovered.stdout + recovered.stderr)
-            self.mark("write", Status.ROLLED_BACK, "the previous files are back")
-            old_port = _port_after(self.layout, before, [])
-            again = self._verify_problem(old_port, 0) if before.running else None
-            state = "and the previous configuration is serving again" if again is None else f"but: {again}"
-            raise VerifyFailed(f"{problem}; the previous files were restored {state}")
-
-    def _verify_problem(self, port: int, offset: int) -> str | None:
-        result = self.session.script(server.VERIFY, str(port), str(offset), timeout=60)
-        lines = result.stdout.splitlines()
-        facts = dict(
-            ln.split("=", 1) for ln in lines if "=" in ln and ln.split("=", 1)[0] in {"running", "listening"}
+        activate = plan.step("activate").will_change
+        if not activate:
+            self.mark("activate", Status.UNCHANGED, "nothing to reload")
+            self.mark("verify", Status.UNCHANGED, "Squid runs and nothing changed")
+        if not plan.changed:
+            return False
+        self.check_cancel()  # the last point to stop: a started transaction completes or rolls back
+        self.backup_set = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ") if plan.files else None
+        script = server.transaction(
+            conf_dir=self.layout.conf_dir,
+            squid_conf=self.layout.squid_conf,
+            backup_set=self.backup_set,
+            writes=[server.Write(f.path, f.after, f.mode, f.group) for f in plan.files],
+            enable=not state.enabled,
+            activate=activate,
+            port=plan.port,
+            old_port=_port_after(self.layout, state, []),
         )
-        fatal = [ln for ln in lines if "FATAL" in ln or "Bungled" in ln]
-        if facts.get("running") != "yes":
-            return "Squid is not running after the change" + (f" ({fatal[-1].strip()})" if fatal else "")
-        if facts.get("listening") != "yes":
-            return f"Squid runs but does not listen on port {port}" + (
-                f" ({fatal[-1].strip()})" if fatal else ""
-            )
-        if fatal:
-            return f"cache.log reports: {fatal[-1].strip()}"
-        return None
+        logs: dict[str, list[str]] = {}
 
-    def _restore(self) -> None:
-        assert self.backup_set is not None
-        self.session.check(self.session.script(server.RESTORE, self.backup_set), "restoring the backup")
-        self.wrote = False
+        def on_line(line: str) -> None:
+            kind, _, rest = line.partition(" ")
+            step, _, text = rest.partition(" ")
+            if kind == "@@log" and step in TITLES:
+                logs.setdefault(step, []).append(text)
+                self.emit(LogEvent(step, text))
+            elif kind == "@@step" and step in TITLES and text in _SCRIPT_STATUS:
+                status = _SCRIPT_STATUS[text]
+                message = TITLES[step] if status is Status.RUNNING else ""
+                if status is Status.FAILED:
+                    message = (logs.get(step) or ["failed"])[-1]
+                elif status is Status.ROLLED_BACK:
+                    message = "the previous files are back"
+                diff = plan.diff() if step == "write" and status is Status.CHANGED else ""
+                self.emit(StepEvent(step, status, message, diff))
+            elif line.strip():
+                self.emit(LogEvent("write", line))
 
-
-# --- the operations ---------------------------------------------------------------------------------
+        result = self.session.script(script, on_line=on_line, timeout=300)
+        if result.returncode == 30:
+            raise ValidationFailed(logs.get("validate", []))
+        if result.returncode == 40:
+            raise VerifyFailed("; ".join(logs.get("verify", [])) or "Squid did not serve the new configuration")
+        if not result.ok:
+            raise CommandFailed("changing the server", result.returncode, result.stderr or result.stdout)
+        return True
 
 
 @dataclass(frozen=True)
@@ -541,17 +448,15 @@ def apply(
     run = Run(session, layout, emit or (lambda _e: None), cancel or (lambda: False))
     start = time.monotonic()
     run.connect()
-    with server_lock(session):
-        state = run.install(run.preflight())
+    with run.preflight() as state:
+        state = run.install(state)
         secrets = _secrets(project, state, layout, passwords)
         plan = plan_apply(project, state, layout, secrets)
         changed = run.execute(plan, state)
     return Outcome(changed, plan, run.backup_set, time.monotonic() - start, len(session.commands))
 
 
-def _secrets(
-    project: Project, state: ServerState, layout: squid.SquidLayout, passwords: Passwords
-) -> squid.Secrets:
+def _secrets(project: Project, state: ServerState, layout: squid.SquidLayout, passwords: Passwords) -> squid.Secrets:
     proxy = project.proxy
     pw_hash = None
     if proxy.auth_enabled:
@@ -589,8 +494,7 @@ def rollback(
     run = Run(session, layout, emit or (lambda _e: None))
     start = time.monotonic()
     run.connect()
-    with server_lock(session):
-        state = run.preflight()
+    with run.preflight() as state:
         if factory:
             if not state.has_factory_copy:
                 raise UnsupportedServer(f"{layout.conf_dir}/squid.conf.factory does not exist on this server")
@@ -614,16 +518,13 @@ def rollback(
     return Outcome(changed, plan, run.backup_set, time.monotonic() - start, len(session.commands))
 
 
-def remove(
-    session: SshSession, *, layout: squid.SquidLayout | None = None, emit: Emit | None = None
-) -> Outcome:
+def remove(session: SshSession, *, layout: squid.SquidLayout | None = None, emit: Emit | None = None) -> Outcome:
     """Delete sensorproxy's drop-in, block and password file; Squid keeps running with the rest."""
     layout = layout or squid.SquidLayout()
     run = Run(session, layout, emit or (lambda _e: None))
     start = time.monotonic()
     run.connect()
-    with server_lock(session):
-        state = run.preflight()
+    with run.preflight() as state:
         run.mark("install", Status.SKIPPED)
         plan = plan_remove(state, layout)
         changed = run.execute(plan, state)

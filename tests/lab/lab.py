@@ -70,10 +70,7 @@ def wait_port(ip: str, port: int, timeout: float = 20.0, netns: str | None = Non
             with contextlib.suppress(OSError), socket.create_connection((ip, port), timeout=1):
                 return
         elif (
-            sh(
-                "ip", "netns", "exec", netns, "bash", "-c", f"exec 3<>/dev/tcp/{ip}/{port}", check=False
-            ).returncode
-            == 0
+            sh("ip", "netns", "exec", netns, "bash", "-c", f"exec 3<>/dev/tcp/{ip}/{port}", check=False).returncode == 0
         ):
             return
         time.sleep(0.1)
@@ -87,6 +84,7 @@ class Lab:
     hosts_before: str = ""
     squid_backup: Path | None = None
     backups_existed: bool = False
+    squid_installed: bool = False
     user_created: bool = False
 
     # --- paths -----------------------------------------------------------------------------------
@@ -123,6 +121,7 @@ class Lab:
 
     def _save_machine_state(self) -> None:
         self.hosts_before = Path("/etc/hosts").read_text()
+        self.squid_installed = Path("/usr/sbin/squid").exists()
         if Path("/etc/squid").exists():
             self.squid_backup = self.tmp / "etc-squid"
             shutil.copytree("/etc/squid", self.squid_backup, symlinks=True)
@@ -226,9 +225,7 @@ class Lab:
 
     def spawn(self, name: str, argv: list[str]) -> None:
         with open(self.tmp / f"{name}.log", "ab") as log:  # the child keeps its own copy of the fd
-            self.procs[name] = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
+            self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def kill(self, name: str) -> None:
         proc = self.procs.pop(name, None)
@@ -313,14 +310,10 @@ class Lab:
             sudo=user != "root",
         )
 
-    def session(
-        self, known: KnownHosts, user: str = "root", *, sudo_password: str | None = None
-    ) -> SshSession:
+    def session(self, known: KnownHosts, user: str = "root", *, sudo_password: str | None = None) -> SshSession:
         """A session that accepts the lab server's real host key (first contact is tested on its own)."""
         fp = self.fingerprint(self.tmp / "host_ed25519.pub")
-        return SshSession(
-            self.target(user), known, SshSecrets(sudo_password=sudo_password), accept_fingerprint=fp
-        )
+        return SshSession(self.target(user), known, SshSecrets(sudo_password=sudo_password), accept_fingerprint=fp)
 
     def project(self, *names: str, user: str = "root", **proxy: object) -> Project:
         sensors = tuple(Sensor(f"Sensor {n}", HOSTS[n]) for n in names)
@@ -370,6 +363,8 @@ class Lab:
         for name in list(self.procs):
             self.kill(name)
         self.stop_squid()
+        if self.squid_installed and not Path("/usr/sbin/squid").exists():  # a test purged it and failed
+            sh("apt-get", "install", "-y", "-q", "squid", check=False, timeout=600)
         if self.squid_backup is not None:
             shutil.rmtree("/etc/squid", ignore_errors=True)
             shutil.copytree(self.squid_backup, "/etc/squid", symlinks=True)

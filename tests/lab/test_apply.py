@@ -6,6 +6,7 @@ applies the project it needs first.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import threading
 from dataclasses import replace
@@ -23,6 +24,7 @@ from core.remote.errors import (
     ServerLocked,
     SudoFailed,
     ValidationFailed,
+    VerifyFailed,
 )
 from core.remote.session import SshSession
 from core.remote.setup import Passwords, Status, StepEvent
@@ -65,6 +67,8 @@ def test_first_apply_installs_squid_and_only_listed_sensors_tunnel(lab, known_ho
 
     assert outcome.changed
     assert final_status(events, "install") is Status.CHANGED
+    write = [e for e in events if isinstance(e, StepEvent) and e.step == "write"][-1]
+    assert f"+acl sensorproxy_sensors src {HOSTS['sp-s2']}" in write.diff
     assert final_status(events, "verify") is Status.CHANGED
     assert Path("/etc/squid/squid.conf.factory").exists()
     assert codes(lab.curl("sp-s1")) == ALLOWED
@@ -102,9 +106,7 @@ def test_unchanged_reapply_changes_and_reloads_nothing(lab, known_hosts):
 def test_destination_outside_the_allowlist_is_refused(lab, known_hosts):
     apply(lab, known_hosts, lab.project("sp-s1"))
     assert codes(lab.curl("sp-s1", "https://blocked.example.net/")) == DENIED
-    apply(
-        lab, known_hosts, lab.project("sp-s1", allowlist=(*ProxySettings().allowlist, "blocked.example.net"))
-    )
+    apply(lab, known_hosts, lab.project("sp-s1", allowlist=(*ProxySettings().allowlist, "blocked.example.net")))
     assert codes(lab.curl("sp-s1", "https://blocked.example.net/")) == ALLOWED
 
 
@@ -161,9 +163,7 @@ def test_config_squid_rejects_is_rolled_back_and_old_rules_keep_serving(lab, kno
 
 
 def test_sudo_user_with_the_right_password(lab, known_hosts):
-    outcome, _, session = apply(
-        lab, known_hosts, lab.project("sp-s2", user=SUDO_USER), sudo_password=SUDO_PASSWORD
-    )
+    outcome, _, session = apply(lab, known_hosts, lab.project("sp-s2", user=SUDO_USER), sudo_password=SUDO_PASSWORD)
     assert outcome.changed
     assert codes(lab.curl("sp-s2")) == ALLOWED
     assert codes(lab.curl("sp-s1")) == DENIED
@@ -239,11 +239,10 @@ def test_concurrent_apply_is_refused_with_who_holds_the_lock(lab, known_hosts):
     holder = lab.session(known_hosts)
     holder.connect()
     try:
-        with setup.server_lock(holder):
-            with pytest.raises(ServerLocked) as info:
-                apply(lab, known_hosts, lab.project("sp-s1", "sp-s3"))
-            assert "(pid " in str(info.value)
-            assert " since " in str(info.value)
+        with setup.server_lock(holder, squid.SquidLayout()), pytest.raises(ServerLocked) as info:
+            apply(lab, known_hosts, lab.project("sp-s1", "sp-s3"))
+        assert "(pid " in str(info.value)
+        assert " since " in str(info.value)
     finally:
         holder.close()
     assert codes(lab.curl("sp-s3")) == DENIED
@@ -290,4 +289,21 @@ def test_cancel_before_writing_changes_nothing(lab, known_hosts):
         apply(lab, known_hosts, replace(lab.project("sp-s1", "sp-s2")), cancel=cancel)
     assert asked
     assert Path(squid.SquidLayout().dropin).read_text() == before
+    assert codes(lab.curl("sp-s2")) == DENIED
+
+
+def test_squid_that_cannot_serve_the_new_config_is_rolled_back(lab, known_hosts):
+    """The new port is taken: Squid parses the config but cannot serve it, so the old files come back."""
+    apply(lab, known_hosts, lab.project("sp-s1"))
+    dropin = Path(squid.SquidLayout().dropin)
+    before = dropin.read_text()
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as taken:
+        taken.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        taken.bind(("::", 3130))
+        taken.listen()
+        with pytest.raises(VerifyFailed, match="not serving on port 3130") as info:
+            apply(lab, known_hosts, lab.project("sp-s1", "sp-s2", port=3130))
+    assert "the previous configuration serves again" in str(info.value)
+    assert dropin.read_text() == before
+    assert codes(lab.curl("sp-s1")) == ALLOWED
     assert codes(lab.curl("sp-s2")) == DENIED

@@ -20,10 +20,7 @@ def run(*args: str) -> int:
 @pytest.fixture
 def project(tmp_path):
     path = tmp_path / "site.toml"
-    assert (
-        run("new", path, "--site", "Plant", "--ssh", "admin@192.0.2.10:2222", "--key", "~/.ssh/id", "--sudo")
-        == 0
-    )
+    assert run("new", path, "--site", "Plant", "--ssh", "admin@192.0.2.10:2222", "--key", "~/.ssh/id", "--sudo") == 0
     return path
 
 

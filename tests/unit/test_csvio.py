@@ -60,9 +60,7 @@ def test_read_refuses_a_file_with_errors_unless_asked_to_skip(tmp_path):
 def test_latin1_file_is_refused_with_a_hint(tmp_path):
     path = tmp_path / "s.csv"
     path.write_bytes("A,10.0.0.1\nZähler,10.0.0.2\n".encode("latin-1"))
-    with pytest.raises(
-        csvio.CsvImportError, match="line 2: not UTF-8 text; save it from Excel as 'CSV UTF-8'"
-    ):
+    with pytest.raises(csvio.CsvImportError, match="line 2: not UTF-8 text; save it from Excel as 'CSV UTF-8'"):
         csvio.read(path)
 
 

@@ -59,9 +59,7 @@ names = (
 hosts_v4 = st.integers(min_value=0, max_value=2**16 - 1).map(
     lambda i: f"10.{40 + i // 65536}.{i // 256 % 256}.{i % 256}"
 )
-hosts_v6 = st.integers(min_value=1, max_value=2**32).map(
-    lambda i: str(ipaddress.IPv6Address((0xFD << 120) + i))
-)
+hosts_v6 = st.integers(min_value=1, max_value=2**32).map(lambda i: str(ipaddress.IPv6Address((0xFD << 120) + i)))
 label = st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=10)
 domains = st.builds(lambda a, b, dot: ("." if dot else "") + f"{a}.{b}", label, label, st.booleans())
 
@@ -141,8 +139,6 @@ def test_no_field_value_can_add_a_directive(name, notes, site):
     directives = [line.split()[0] for line in text.splitlines() if line and not line.startswith("#")]
     expected = squid.render(replace(project, site="x", sensors=(Sensor("n", "10.0.0.1"),)), STOCK)
     assert directives == [
-        line.split()[0]
-        for line in expected.files[0].content.splitlines()
-        if line and not line.startswith("#")
+        line.split()[0] for line in expected.files[0].content.splitlines() if line and not line.startswith("#")
     ]
     assert all(word in DIRECTIVE_WORDS for word in directives)

@@ -37,9 +37,7 @@ VARIANTS: dict[str, Project] = {
         auth_user="sensors",
         parent=ParentProxy("upstream.corp.example", 8080, "plant"),
     ),
-    "none-enabled": make_project(
-        Sensor("Off", "10.20.0.9", enabled=False), auth_enabled=True, auth_user="sensors"
-    ),
+    "none-enabled": make_project(Sensor("Off", "10.20.0.9", enabled=False), auth_enabled=True, auth_user="sensors"),
 }
 BLOCK_VARIANTS = ["default", "auth", "open", "parent-nologin", "none-enabled"]
 

@@ -1,0 +1,112 @@
+"""Apply against the lab (root): sensorproxy vs a plain `ssh` + shell script doing the same steps.
+
+Figures: a changed apply and an unchanged re-apply, each the median of several runs with min and max,
+and the SSH commands sensorproxy sends per apply. Run as root: .venv/bin/python bench/apply.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core import squid  # noqa: E402
+from core.remote import setup  # noqa: E402
+from core.remote.hostkeys import KnownHosts  # noqa: E402
+from tests.lab.lab import SERVER_IP, SSH_PORT, Lab  # noqa: E402
+
+RUNS = 5
+
+# What a careful admin's script does: back up, write, parse, reconfigure (or start), wait for the port.
+SHELL = r"""
+set -e
+mkdir -p /var/backups/sensorproxy-bench
+cp -p /etc/squid/conf.d/sensorproxy.conf /var/backups/sensorproxy-bench/ 2>/dev/null || true
+t=$(mktemp /etc/squid/conf.d/.bench.XXXXXX)
+cat > "$t" <<'EOF_BENCH'
+@CONTENT@EOF_BENCH
+chown root:proxy "$t"; chmod 0640 "$t"; mv -f "$t" /etc/squid/conf.d/sensorproxy.conf
+squid -k parse >/dev/null 2>&1
+if squid -k check 2>/dev/null; then squid -k reconfigure; else service squid start >/dev/null; fi
+i=0
+while ! awk '$4 == "0A" && $2 ~ /:0C38$/ { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6; do
+  i=$((i + 1)); [ $i -lt 60 ] || exit 1; sleep 0.25
+done
+"""
+
+
+def row(label: str, samples: list[float], base: list[float] | None = None) -> str:
+    med = statistics.median(samples)
+    ratio = f"{med / statistics.median(base):6.2f}x" if base else "  base "
+    return f"{label:<52} {med:7.3f} s  (min {min(samples):.3f}, max {max(samples):.3f})  {ratio}"
+
+
+def main() -> None:
+    lab = Lab().start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            known = KnownHosts(Path(tmp) / "known_hosts")
+            projects = [lab.project("sp-s1"), lab.project("sp-s1", "sp-s2")]
+
+            def run_apply(project) -> setup.Outcome:
+                with lab.session(known) as session:
+                    return setup.apply(project, session, setup.Passwords())
+
+            run_apply(projects[0])  # installs nothing, but starts Squid: not measured
+            shell_times, changed, unchanged, trips = [], [], [], []
+            ssh = [
+                "ssh",
+                "-q",
+                "-i",
+                str(lab.client_key),
+                "-p",
+                str(SSH_PORT),
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                f"UserKnownHostsFile={tmp}/ssh_known",
+                "-o",
+                "StrictHostKeyChecking=accept-new",
+                f"root@{SERVER_IP}",
+                "sh -s",
+            ]
+            for i in range(RUNS):
+                content = squid.render(projects[i % 2], squid.stock_conf()).files[0].content
+                start = time.perf_counter()
+                subprocess.run(
+                    ssh,
+                    input=SHELL.replace("@CONTENT@", content),
+                    text=True,
+                    check=True,
+                    capture_output=True,
+                    timeout=120,
+                )
+                shell_times.append(time.perf_counter() - start)
+
+                start = time.perf_counter()
+                outcome = run_apply(projects[(i + 1) % 2])
+                changed.append(time.perf_counter() - start)
+                assert outcome.changed
+                trips.append(outcome.round_trips)
+
+                start = time.perf_counter()
+                assert not run_apply(projects[(i + 1) % 2]).changed
+                unchanged.append(time.perf_counter() - start)
+            print(f"{'figure':<52} {'median':>9}")
+            print(row("ssh + shell script, changed config (baseline)", shell_times))
+            print(row("sensorproxy apply, changed config", changed, shell_times))
+            print(row("sensorproxy apply, unchanged re-apply", unchanged, shell_times))
+            print(f"SSH commands per changed apply: {statistics.median(trips):.0f} (one connection)")
+            subprocess.run(["rm", "-rf", "/var/backups/sensorproxy-bench"], check=False)
+    finally:
+        lab.stop()
+
+
+if __name__ == "__main__":
+    main()
