@@ -1,0 +1,37 @@
+"""`sensorproxy-gui [PROJECT]`: the desktop window."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from core import __version__, projectfile
+from core.model import Project, SshTarget
+from gui.main_window import MainWindow
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sensorproxy-gui", description="The sensorproxy desktop window.")
+    parser.add_argument("project", nargs="?", type=Path, help="a project file to open")
+    parser.add_argument("--version", action="version", version=f"sensorproxy {__version__}")
+    args = parser.parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("sensorproxy")
+    app.setOrganizationName("sensorproxy")
+    project = Project(site="New site", ssh=SshTarget(host="", user="root"))
+    if args.project:
+        try:
+            project = projectfile.load(args.project)
+        except projectfile.ProjectFileError as exc:
+            QMessageBox.critical(None, "Cannot open the project", str(exc))
+            return 1
+    window = MainWindow(project, args.project)
+    window.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The sensor table: a Qt model over core's Sensor values, with every edit on an undo stack.
+
+Cells accept what the user types, valid or not, so nothing typed is lost; invalid cells are marked and
+carry core's reason as their tooltip. Validation is core's `validate_sensors`, run once per change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QUndoCommand, QUndoStack
+
+from core.model import Problem, Sensor, validate_sensors
+
+ENABLED, NAME, ADDRESS, NOTES, STATE = range(5)
+HEADERS = ("On", "Name", "Address", "Notes", "State")
+FIELDS = {NAME: "name", ADDRESS: "address", NOTES: "notes"}
+Index = QModelIndex | QPersistentModelIndex
+
+
+class SensorTableModel(QAbstractTableModel):
+    problemsChanged = Signal()
+
+    def __init__(self, sensors: tuple[Sensor, ...], undo: QUndoStack, allow_wide: bool = False) -> None:
+        super().__init__()
+        self._sensors = list(sensors)
+        self._undo = undo
+        self._allow_wide = allow_wide
+        self._problems: dict[tuple[int, str], str] = {}
+        self._revalidate()
+
+    # --- reading ---------------------------------------------------------------------------------
+    def sensors(self) -> tuple[Sensor, ...]:
+        return tuple(self._sensors)
+
+    def problems(self) -> list[Problem]:
+        return validate_sensors(tuple(self._sensors), allow_wide=self._allow_wide)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._sensors)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == ENABLED:
+            return base | Qt.ItemFlag.ItemIsUserCheckable
+        if index.column() in FIELDS:
+            return base | Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        sensor = self._sensors[row]
+        reasons = self._row_problems(row) if col == STATE else self._cell_problem(row, col)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if col in FIELDS:
+                return getattr(sensor, FIELDS[col])
+            if col == STATE:
+                return "invalid" if reasons else ("ready" if sensor.enabled else "off")
+            return None
+        if role == Qt.ItemDataRole.CheckStateRole and col == ENABLED:
+            return Qt.CheckState.Checked if sensor.enabled else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.ToolTipRole and reasons:
+            return reasons
+        if role == Qt.ItemDataRole.ForegroundRole and reasons:
+            return QBrush(QColor("#c62828"))
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole and reasons:
+            return reasons
+        return None
+
+    def _cell_problem(self, row: int, col: int) -> str:
+        return self._problems.get((row, FIELDS.get(col, "")), "")
+
+    def _row_problems(self, row: int) -> str:
+        return "\n".join(m for (r, _f), m in sorted(self._problems.items()) if r == row)
+
+    # --- editing (through the undo stack) --------------------------------------------------------
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid():
+            return False
+        row, col = index.row(), index.column()
+        old = self._sensors[row]
+        if col == ENABLED and role == Qt.ItemDataRole.CheckStateRole:
+            new = replace(old, enabled=Qt.CheckState(value) == Qt.CheckState.Checked)
+        elif col in FIELDS and role == Qt.ItemDataRole.EditRole and isinstance(value, str):
+            new = replace(old, **{FIELDS[col]: value})
+        else:
+            return False
+        if new != old:
+            self._undo.push(_EditSensor(self, row, old, new, f"Edit {HEADERS[col].lower()} of {old.name or 'sensor'}"))
+        return True
+
+    def add(self, sensors: list[Sensor], text: str = "Add sensor") -> None:
+        self._undo.push(_InsertRows(self, len(self._sensors), sensors, text))
+
+    def remove(self, rows: list[int]) -> None:
+        if rows:
+            self._undo.push(_RemoveRows(self, sorted(set(rows)), f"Delete {len(set(rows))} sensor(s)"))
+
+    # --- used by the undo commands ---------------------------------------------------------------
+    def _set(self, row: int, sensor: Sensor) -> None:
+        self._sensors[row] = sensor
+        self._revalidate()
+        self.dataChanged.emit(self.index(0, 0), self.index(len(self._sensors) - 1, STATE))
+
+    def _insert(self, row: int, sensors: list[Sensor]) -> None:
+        self.beginInsertRows(QModelIndex(), row, row + len(sensors) - 1)
+        self._sensors[row:row] = sensors
+        self.endInsertRows()
+        self._revalidate()
+
+    def _take(self, rows: list[int]) -> list[Sensor]:
+        taken = []
+        for row in reversed(rows):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            taken.append(self._sensors.pop(row))
+            self.endRemoveRows()
+        self._revalidate()
+        return list(reversed(taken))
+
+    def _revalidate(self) -> None:
+        problems = validate_sensors(tuple(self._sensors), allow_wide=self._allow_wide)
+        self._problems = {}
+        for p in problems:
+            assert p.row is not None
+            key = (p.row - 1, p.field)
+            self._problems[key] = f"{self._problems[key]}\n{p.message}" if key in self._problems else p.message
+        self.problemsChanged.emit()
+
+
+class _EditSensor(QUndoCommand):
+    def __init__(self, model: SensorTableModel, row: int, old: Sensor, new: Sensor, text: str) -> None:
+        super().__init__(text)
+        self.model, self.row, self.old, self.new = model, row, old, new
+
+    def redo(self) -> None:
+        self.model._set(self.row, self.new)
+
+    def undo(self) -> None:
+        self.model._set(self.row, self.old)
+
+
+class _InsertRows(QUndoCommand):
+    def __init__(self, model: SensorTableModel, row: int, sensors: list[Sensor], text: str) -> None:
+        super().__init__(text)
+        self.model, self.row, self.sensors = model, row, sensors
+
+    def redo(self) -> None:
+        self.model._insert(self.row, self.sensors)
+
+    def undo(self) -> None:
+        self.model._take(list(range(self.row, self.row + len(self.sensors))))
+
+
+class _RemoveRows(QUndoCommand):
+    def __init__(self, model: SensorTableModel, rows: list[int], text: str) -> None:
+        super().__init__(text)
+        self.model, self.rows = model, rows
+        self.taken: list[Sensor] = []
+
+    def redo(self) -> None:
+        self.taken = self.model._take(self.rows)
+
+    def undo(self) -> None:
+        for row, sensor in zip(self.rows, self.taken, strict=True):
+            self.model._insert(row, [sensor])
