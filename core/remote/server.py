@@ -110,9 +110,7 @@ def parse_probe(output: str, paths: list[str]) -> ServerState:
         if not body:
             files[path] = None
             continue
-        mode, owner, group = body[0].split()
-        content = base64.b64decode("".join(body[1:])).decode("utf-8", "replace")
-        files[path] = RemoteFile(content, int(mode, 8), owner, group)
+        files[path] = remote_file(body)
     version = one("squid")
     return ServerState(
         os_id=os_release.get("ID", "unknown"),
@@ -130,6 +128,13 @@ def parse_probe(output: str, paths: list[str]) -> ServerState:
         files=files,
         has_factory_copy=one("factory") == "yes",
     )
+
+
+def remote_file(lines: list[str]) -> RemoteFile:
+    """A file as the scripts print it: `stat -c '%a %U %G'`, then its content in base64."""
+    mode, owner, group = lines[0].split()
+    content = base64.b64decode("".join(lines[1:])).decode("utf-8", "replace")
+    return RemoteFile(content, int(mode, 8), owner, group)
 
 
 def managed_paths(layout: SquidLayout) -> list[str]:

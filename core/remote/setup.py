@@ -9,7 +9,6 @@ has not parsed, and an unchanged plan touches nothing.
 
 from __future__ import annotations
 
-import base64
 import difflib
 import getpass
 import os
@@ -252,9 +251,7 @@ done < "$dir/manifest"
         if state == "absent":
             files[path] = None
         else:
-            mode, owner, group = body[0].split()
-            content = base64.b64decode("".join(body[1:])).decode("utf-8", "replace")
-            files[path] = RemoteFile(content, int(mode, 8), owner, group)
+            files[path] = server.remote_file(body)
     return files
 
 

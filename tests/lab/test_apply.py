@@ -15,18 +15,20 @@ from pathlib import Path
 import pytest
 
 from core import squid
-from core.model import ParentProxy, ProxySettings
+from core.model import AuthMethod, ParentProxy, ProxySettings
 from core.remote import setup
 from core.remote.errors import (
+    AuthenticationFailed,
     Cancelled,
     HostKeyChanged,
     HostKeyUnknown,
+    SecretNeeded,
     ServerLocked,
     SudoFailed,
     ValidationFailed,
     VerifyFailed,
 )
-from core.remote.session import SshSession
+from core.remote.session import SshSecrets, SshSession
 from core.remote.setup import Passwords, Status, StepEvent
 from tests.lab.lab import HOSTS, SSH_PORT, SUDO_PASSWORD, SUDO_USER, Lab
 
@@ -307,3 +309,26 @@ def test_squid_that_cannot_serve_the_new_config_is_rolled_back(lab, known_hosts)
     assert dropin.read_text() == before
     assert codes(lab.curl("sp-s1")) == ALLOWED
     assert codes(lab.curl("sp-s2")) == DENIED
+
+
+def test_password_login_and_encrypted_rsa_key(lab, known_hosts):
+    fp = lab.fingerprint(lab.tmp / "host_ed25519.pub")
+    by_password = replace(lab.target(SUDO_USER), auth=AuthMethod.PASSWORD, key_path="")
+    with SshSession(
+        by_password, known_hosts, SshSecrets(password=SUDO_PASSWORD, sudo_password=SUDO_PASSWORD), accept_fingerprint=fp
+    ) as session:
+        assert not session.is_root
+        assert session.sudo_needs_password
+    with pytest.raises(AuthenticationFailed, match="refused the password login"):
+        SshSession(by_password, known_hosts, SshSecrets(password="wrong")).connect()
+
+    key = lab.tmp / "client_rsa"
+    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "Key-Phrase-5", "-f", str(key)], check=True)
+    with (lab.tmp / "authorized_keys" / "root").open("a") as f:
+        f.write(key.with_suffix(".pub").read_text())
+    rsa = replace(lab.target(), key_path=str(key))
+    with pytest.raises(SecretNeeded) as info:
+        SshSession(rsa, known_hosts).connect()
+    assert info.value.kind == "key_passphrase"
+    with SshSession(rsa, known_hosts, SshSecrets(key_passphrase="Key-Phrase-5")) as session:
+        assert session.is_root
