@@ -206,23 +206,31 @@ def plan_remove(state: ServerState, layout: squid.SquidLayout) -> Plan:
     if conf is not None and squid.managed_text(conf) is not None:
         desired.append(squid.ManagedFile(layout.squid_conf, squid.without_block(conf)))
     files = _file_changes(state, desired, [layout.dropin, layout.passwd_file])
-    return Plan(_steps(state, files, False), tuple(files), _port_after(layout, state, files))
+    return Plan(_steps(state, files, False), tuple(files), _port_after(layout, state, tuple(files)))
 
 
 def plan_restore(state: ServerState, layout: squid.SquidLayout, backup: dict[str, RemoteFile | None]) -> Plan:
     desired = [squid.ManagedFile(p, f.content, f.mode, f.group) for p, f in backup.items() if f is not None]
     removed = [p for p, f in backup.items() if f is None]
     files = _file_changes(state, desired, removed)
-    return Plan(_steps(state, files, False), tuple(files), _port_after(layout, state, files))
+    return Plan(_steps(state, files, False), tuple(files), _port_after(layout, state, tuple(files)))
 
 
-def _port_after(layout: squid.SquidLayout, state: ServerState, files: list[FileChange]) -> int:
+def managed_rules(
+    layout: squid.SquidLayout, state: ServerState, files: tuple[FileChange, ...] = ()
+) -> squid.ReadBack | None:
+    """What the server's managed rules encode, now or after `files` are written."""
     after = {f.path: f.after for f in files}
     for path in (layout.dropin, layout.squid_conf):
         text = after[path] if path in after else state.text(path)
         if text and squid.managed_text(text) is not None:
-            return squid.read_back(text).proxy.port
-    return 3128
+            return squid.read_back(text)
+    return None
+
+
+def _port_after(layout: squid.SquidLayout, state: ServerState, files: tuple[FileChange, ...] = ()) -> int:
+    rules = managed_rules(layout, state, files)
+    return rules.proxy.port if rules else 3128
 
 
 # --- talking to the server --------------------------------------------------------------------------
@@ -391,7 +399,7 @@ class Run:
             enable=not state.enabled,
             activate=activate,
             port=plan.port,
-            old_port=_port_after(self.layout, state, []),
+            old_port=_port_after(self.layout, state),
         )
         logs: dict[str, list[str]] = {}
 
@@ -541,11 +549,5 @@ def status(session: SshSession, *, layout: squid.SquidLayout | None = None) -> S
     if session.client is None:
         session.connect()
     state = probe(session, layout)
-    managed = None
-    for path in (layout.dropin, layout.squid_conf):
-        text = state.text(path)
-        if text and squid.managed_text(text) is not None:
-            managed = squid.read_back(text)
-            break
     last = state.backups[-1] if state.backups else None
-    return ServerStatus(state, managed, last, state.backups)
+    return ServerStatus(state, managed_rules(layout, state), last, state.backups)
