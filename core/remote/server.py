@@ -18,7 +18,6 @@ BACKUP_ROOT = "/var/backups/sensorproxy"
 KEEP_BACKUPS = 10
 LOCK_FILE = "/run/lock/sensorproxy.lock"
 OWNER_FILE = "/run/lock/sensorproxy.owner"
-CACHE_LOG = "/var/log/squid/cache.log"
 SUPPORTED_OS = {"debian", "ubuntu"}
 MIN_FREE_KB = 20 * 1024
 
