@@ -18,7 +18,6 @@ from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSecrets, SshSession
 
 T = TypeVar("T")
-SECRET_KINDS = {"password": Kind.SSH, "key_passphrase": Kind.PASSPHRASE, "sudo_password": Kind.SUDO}
 MARKS = {
     setup.Status.CHANGED: "changed",
     setup.Status.UNCHANGED: "ok",
@@ -52,7 +51,7 @@ def connect(project: Project, source: credentials.Source, accept: str | None, *,
         except SecretNeeded as exc:  # exc.kind names the SshSecrets field
             if exc.kind in given:
                 raise
-            given[exc.kind] = source.require(SECRET_KINDS[exc.kind])
+            given[exc.kind] = source.require(credentials.NEEDED[exc.kind])
 
 
 def passwords(project: Project, source: credentials.Source) -> setup.Passwords:
@@ -130,20 +129,18 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"squid:     {s.squid_version or 'not installed'}; {'running' if s.running else 'stopped'}; "
             f"{'enabled' if s.enabled else 'not enabled'} at boot"
         )
-        port = st.managed.proxy.port if st.managed else project.proxy.port
+        port = st.port or project.proxy.port
         print(f"port:      {port} {'listening' if port in s.listening else 'NOT listening'}")
         print(f"backups:   {len(st.backups)}; last change {st.last_apply or 'never'}")
         if st.managed is None:
             print("sensors:   no sensorproxy rules on this server")
             return 0
-        wanted = {x.address for x in project.normalized().sensors if x.enabled}
-        allowed = {x.address for x in st.managed.allowed()}
-        print(f"sensors:   {len(allowed)} allowed by the server")
-        for sensor in st.managed.allowed():
-            mark = "" if sensor.address in wanted else "   (not in the project)"
-            print(f"  {sensor.address:<40} {sensor.name}{mark}")
-        for address in sorted(wanted - allowed):
-            print(f"  {address:<40} in the project, NOT on the server")
+        print(f"sensors:   {len(st.managed.allowed())} allowed by the server")
+        for row in st.compare(project):
+            if not row.on_server:
+                print(f"  {row.address:<40} in the project, NOT on the server")
+            else:
+                print(f"  {row.address:<40} {row.name}{'' if row.in_project else '   (not in the project)'}")
         for note in st.managed.notes:
             print(f"  note: {note}")
         return 0

@@ -38,6 +38,14 @@ ENV = {
     Kind.PROXY: "SENSORPROXY_PROXY_PASSWORD",
     Kind.PARENT: "SENSORPROXY_PARENT_PASSWORD",
 }
+# SecretNeeded.kind (what the server run found missing) to the kind of secret to look up or ask for.
+NEEDED = {
+    "password": Kind.SSH,
+    "key_passphrase": Kind.PASSPHRASE,
+    "sudo_password": Kind.SUDO,
+    "proxy_password": Kind.PROXY,
+    "parent_password": Kind.PARENT,
+}
 LABELS = {
     Kind.SSH: "SSH password for {id}",
     Kind.SUDO: "sudo password for {id}",

@@ -9,8 +9,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core import __version__, projectfile
-from core.model import Project, SshTarget
-from gui.main_window import MainWindow
+from gui import theme
+from gui.main_window import MainWindow, empty_project
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,9 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"sensorproxy {__version__}")
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
     app.setApplicationName("sensorproxy")
     app.setOrganizationName("sensorproxy")
-    project = Project(site="New site", ssh=SshTarget(host="", user="root"))
+    app.setApplicationVersion(__version__)
+    theme.apply(app)
+    project = empty_project()
     if args.project:
         try:
             project = projectfile.load(args.project)

@@ -1,129 +1,65 @@
-"""The main window: sensor table, proxy form and the preview of the managed Squid files."""
+"""The main window: the sensor table beside the proxy form, preview, apply and server status."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence, QUndoStack
+from PySide6.QtCore import QByteArray, QSettings, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QComboBox,
     QFileDialog,
-    QFormLayout,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QMessageBox,
-    QPlainTextEdit,
-    QSpinBox,
+    QScrollArea,
     QSplitter,
     QTableView,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from core import projectfile, squid
-from core.model import AuthMethod, Project, Sensor, SshTarget, validate
+from core import credentials, csvio, projectfile, squid
+from core.credentials import Kind
+from core.model import Project, Sensor, SshTarget, validate
+from core.remote.hostkeys import KnownHosts
+from gui import dialogs, theme
+from gui.apply_panel import ApplyPanel
+from gui.preview import PreviewPane
+from gui.proxy_form import ProxyForm
 from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel
+from gui.server_actions import ServerActions
+from gui.status_view import StatusView
+
+MAX_RECENT = 8
+PROJECT_FILTER = "sensorproxy projects (*.toml)"
+CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
 
 
-class ProxyForm(QWidget):
-    """SSH target and proxy settings; `project(base)` returns `base` with the form's values."""
-
-    def __init__(self, project: Project, on_change: object) -> None:
-        super().__init__()
-        form = QFormLayout(self)
-        ssh, proxy = project.ssh, project.proxy
-        self.host = QLineEdit(ssh.host)
-        self.ssh_port = _spin(ssh.port)
-        self.user = QLineEdit(ssh.user)
-        self.auth = QComboBox()
-        self.auth.addItems([m.value for m in AuthMethod])
-        self.auth.setCurrentText(ssh.auth.value)
-        self.key_path = QLineEdit(ssh.key_path)
-        self.sudo = QCheckBox("use sudo on the server")
-        self.sudo.setChecked(ssh.sudo)
-        self.port = _spin(proxy.port)
-        self.auth_enabled = QCheckBox("sensors log in to the proxy")
-        self.auth_enabled.setChecked(proxy.auth_enabled)
-        self.auth_user = QLineEdit(proxy.auth_user)
-        self.connect_only = QCheckBox("only HTTPS tunnels (CONNECT to port 443)")
-        self.connect_only.setChecked(proxy.connect_only)
-        self.allowlist_enabled = QCheckBox("only these destinations:")
-        self.allowlist_enabled.setChecked(proxy.allowlist_enabled)
-        self.allowlist = QPlainTextEdit("\n".join(proxy.allowlist))
-        self.allowlist.setTabChangesFocus(True)
-        self.allowlist.setMaximumHeight(110)
-        self.problems = QLabel()
-        self.problems.setWordWrap(True)
-        self.problems.setStyleSheet("color: #c62828")
-        rows = [
-            ("Proxy server (SSH host)", self.host),
-            ("SSH port", self.ssh_port),
-            ("SSH user", self.user),
-            ("SSH login", self.auth),
-            ("Key file", self.key_path),
-            ("", self.sudo),
-            ("Proxy port", self.port),
-            ("", self.auth_enabled),
-            ("Proxy user", self.auth_user),
-            ("", self.connect_only),
-            ("", self.allowlist_enabled),
-            ("Destinations", self.allowlist),
-            ("", self.problems),
-        ]
-        for label, widget in rows:
-            widget.setAccessibleName(label or getattr(widget, "text", lambda: "")())
-            form.addRow(label, widget)
-        for line in (self.host, self.user, self.key_path, self.auth_user):
-            line.textChanged.connect(on_change)
-        for spin in (self.ssh_port, self.port):
-            spin.valueChanged.connect(on_change)
-        for box in (self.sudo, self.auth_enabled, self.connect_only, self.allowlist_enabled):
-            box.toggled.connect(on_change)
-        self.auth.currentTextChanged.connect(on_change)
-        self.allowlist.textChanged.connect(on_change)
-
-    def project(self, base: Project) -> Project:
-        ssh = SshTarget(
-            host=self.host.text().strip(),
-            user=self.user.text().strip(),
-            port=self.ssh_port.value(),
-            auth=AuthMethod(self.auth.currentText()),
-            key_path=self.key_path.text().strip(),
-            sudo=self.sudo.isChecked(),
-        )
-        domains = tuple(d.strip() for d in self.allowlist.toPlainText().splitlines() if d.strip())
-        proxy = replace(
-            base.proxy,
-            port=self.port.value(),
-            auth_enabled=self.auth_enabled.isChecked(),
-            auth_user=self.auth_user.text().strip(),
-            connect_only=self.connect_only.isChecked(),
-            allowlist_enabled=self.allowlist_enabled.isChecked(),
-            allowlist=domains,
-        )
-        return replace(base, ssh=ssh, proxy=proxy)
-
-
-def _spin(value: int) -> QSpinBox:
-    spin = QSpinBox()
-    spin.setRange(1, 65535)
-    spin.setValue(value)
-    return spin
+def empty_project() -> Project:
+    return Project(site="New site", ssh=SshTarget(host="", user="root"))
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, project: Project, path: Path | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        path: Path | None = None,
+        *,
+        settings: QSettings | None = None,
+        known_hosts: KnownHosts | None = None,
+    ) -> None:
         super().__init__()
+        self.settings = settings or QSettings()
         self.path = path
         self._base = project
         self._form_dirty = False
+        self._password_identity: str | None = None
         self.undo = QUndoStack(self)
         self.model = SensorTableModel(project.sensors, self.undo, project.proxy.allow_wide_ranges)
         self.filter = QSortFilterProxyModel(self)
@@ -134,105 +70,226 @@ class MainWindow(QMainWindow):
         self.table = QTableView()
         self.table.setModel(self.filter)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the project's order until a header is clicked
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         for column in (ENABLED, ADDRESS, STATE):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         for column in (NAME, NOTES):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.table.setAccessibleName("Sensors")
+        self.table.selectionModel().currentChanged.connect(self._show_cell_problem)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Filter sensors")
+        self.search.setPlaceholderText("Filter sensors (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Filter sensors")
         self.search.textChanged.connect(self.filter.setFilterFixedString)
         left = QWidget()
         left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.search)
         left_layout.addWidget(self.table)
 
-        self.form = ProxyForm(project, self._form_changed)
-        self.preview = QPlainTextEdit()
-        self.preview.setReadOnly(True)
-        self.preview.setFont(QFont("monospace"))
-        self.preview.setAccessibleName("Preview of the Squid configuration")
-        tabs = QTabWidget()
-        tabs.addTab(self.form, "Proxy")
-        tabs.addTab(self.preview, "Preview")
-        self.tabs = tabs
-        split = QSplitter()
-        split.addWidget(left)
-        split.addWidget(tabs)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        self.setCentralWidget(split)
+        self.form = ProxyForm(project)
+        self.form.changed.connect(self._form_changed)
+        self.form.password.forgetRequested.connect(self.forget_proxy_password)
+        form_scroll = QScrollArea()
+        form_scroll.setWidget(self.form)
+        form_scroll.setWidgetResizable(True)
+        self.preview = PreviewPane()
+        self.panel = ApplyPanel()
+        self.status_view = StatusView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(form_scroll, "Proxy")
+        self.tabs.addTab(self.preview, theme.icon("preview"), "Preview")
+        self.tabs.addTab(self.panel, theme.icon("apply"), "Apply")
+        self.tabs.addTab(self.status_view, theme.icon("status"), "Server status")
+        self.split = QSplitter()
+        self.split.addWidget(left)
+        self.split.addWidget(self.tabs)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
+        self.setCentralWidget(self.split)
 
+        self.server = ServerActions(self, known_hosts)
+        self.server.busyChanged.connect(self._busy)
         self._refresh_timer = QTimer(self, singleShot=True, interval=150)
         self._refresh_timer.timeout.connect(self.refresh)
         self.model.problemsChanged.connect(self._refresh_timer.start)
         self.undo.cleanChanged.connect(self._update_title)
         self._menus()
+        self.resize(1280, 800)
+        if geometry := self.settings.value("window/geometry"):
+            self.restoreGeometry(QByteArray(geometry))
+        if split := self.settings.value("window/split"):
+            self.split.restoreState(QByteArray(split))
+        if path:
+            self._remember_recent(path)
         self.refresh()
-        self.resize(1200, 720)
 
-    # --- project --------------------------------------------------------------------------------
+    # --- the project ------------------------------------------------------------------------------
     def project(self) -> Project:
         return replace(self.form.project(self._base), sensors=self.model.sensors())
 
     def is_modified(self) -> bool:
         return self._form_dirty or not self.undo.isClean()
 
-    def _form_changed(self, *_args: object) -> None:
+    def load(self, project: Project, path: Path | None) -> None:
+        """Show another project: table, form, undo history and preview start over."""
+        self._base = project
+        self.path = path
+        self.model.reset(project.sensors, project.proxy.allow_wide_ranges)
+        self.undo.clear()
+        self.form.set_project(project)
+        self._form_dirty = False
+        self.preview.forget_plan()
+        if path:
+            self._remember_recent(path)
+        self.refresh()
+        self.refresh_password_state()
+
+    def _form_changed(self) -> None:
         self._form_dirty = True
+        self.preview.forget_plan()
         self._update_title()
         self._refresh_timer.start()
 
     def refresh(self) -> None:
-        """Validation summary and preview, from core."""
+        """Validation summary, field problems and the preview, all from core."""
         project = self.project()
         problems = validate(project)
-        self.form.problems.setText("\n".join(str(p) for p in problems if p.section != "sensors"))
+        self.form.show_problems(problems)
         if problems:
-            self.statusBar().showMessage(f"{len(problems)} problem(s): {problems[0]}")
-            self.preview.setPlainText(
-                "The configuration cannot be shown until these are fixed:\n\n" + "\n".join(str(p) for p in problems)
+            self.statusBar().showMessage(f"{len(problems)} problem(s) — first: {problems[0]}")
+            self.preview.show_files(
+                "# The configuration cannot be shown until these are fixed:\n" + "\n".join(f"# {p}" for p in problems)
             )
         else:
             enabled = sum(s.enabled for s in project.sensors)
             self.statusBar().showMessage(f"Valid: {enabled} of {len(project.sensors)} sensors enabled")
             rendered = squid.render(project, squid.stock_conf())
-            self.preview.setPlainText("".join(f"# ==> {f.path} <==\n{f.content}\n" for f in rendered.files))
+            self.preview.show_files("".join(f"# ==> {f.path} <==\n{f.content}\n" for f in rendered.files))
         self._update_title()
+        if credentials.identity(Kind.PROXY, project) != self._password_identity:
+            self.refresh_password_state()
+
+    def refresh_password_state(self) -> None:
+        """Whether the proxy user's password is in the keyring (the password itself is never shown)."""
+        project = self.project()
+        self._password_identity = credentials.identity(Kind.PROXY, project)
+        secure = credentials.secure_backend_available()
+        stored = bool(project.proxy.auth_user) and credentials.get(Kind.PROXY, project) is not None
+        self.form.password.set_state(stored=stored, secure=secure, why_not=credentials.backend_name())
+
+    def forget_proxy_password(self) -> None:
+        project = self.project()
+        credentials.forget(Kind.PROXY, project)
+        self.server.cache.pop(credentials.identity(Kind.PROXY, project), None)
+        self.refresh_password_state()
+        self.statusBar().showMessage("The proxy password was removed from the keyring", 5000)
 
     def _update_title(self, *_args: object) -> None:
         name = self.path.name if self.path else "Untitled"
-        self.setWindowTitle(f"{name}[*] — {self._base.site} — sensorproxy")
+        self.setWindowTitle(f"{name}[*] — {self.form.site.text() or 'no site'} — sensorproxy")
         self.setWindowModified(self.is_modified())
 
-    # --- actions ----------------------------------------------------------------------------------
+    def show_tab(self, widget: QWidget) -> None:
+        for i in range(self.tabs.count()):
+            page = self.tabs.widget(i)
+            if page is widget or (isinstance(page, QScrollArea) and page.widget() is widget):
+                self.tabs.setCurrentIndex(i)
+
+    def _show_cell_problem(self) -> None:
+        index = self.table.currentIndex()
+        tip = index.data(Qt.ItemDataRole.ToolTipRole) if index.isValid() else None
+        if tip:
+            self.statusBar().showMessage(f"Row {self.filter.mapToSource(index).row() + 1}: {tip}")
+
+    # --- menus ----------------------------------------------------------------------------------
     def _menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Save", QKeySequence.StandardKey.Save, self.save)
+        bar = self.menuBar()
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(toolbar)
+
+        file_menu = bar.addMenu("&File")
+        new = self._action(file_menu, "&New", QKeySequence.StandardKey.New, self.new_project, "new")
+        opened = self._action(file_menu, "&Open…", QKeySequence.StandardKey.Open, self.open_project, "open")
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._fill_recent()
+        saved = self._action(file_menu, "&Save", QKeySequence.StandardKey.Save, self.save, "save")
         self._action(file_menu, "Save &As…", QKeySequence.StandardKey.SaveAs, self.save_as)
         file_menu.addSeparator()
+        self._action(file_menu, "&Import CSV…", QKeySequence("Ctrl+I"), self.import_csv)
+        self._action(file_menu, "&Export CSV…", QKeySequence("Ctrl+E"), self.export_csv)
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
-        edit = self.menuBar().addMenu("&Edit")
+
+        edit = bar.addMenu("&Edit")
         undo = self.undo.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
         redo = self.undo.createRedoAction(self, "&Redo")
         redo.setShortcut(QKeySequence.StandardKey.Redo)
         edit.addActions([undo, redo])
         edit.addSeparator()
-        self._action(edit, "&Add sensor", QKeySequence("Ctrl+N"), self.add_sensor)
-        self._action(edit, "&Delete", QKeySequence.StandardKey.Delete, self.delete_selected)
+        add = self._action(edit, "&Add sensor", QKeySequence("Ctrl+Shift+N"), self.add_sensor, "add")
+        delete = self._action(edit, "&Delete sensors", QKeySequence.StandardKey.Delete, self.delete_selected, "delete")
+        delete.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.table.addAction(delete)
+        self._action(edit, "&Paste rows", QKeySequence("Ctrl+Shift+V"), self.paste_rows)
+        self._action(edit, "&Find", QKeySequence.StandardKey.Find, self.search.setFocus)
 
-    def _action(self, menu: object, text: str, key: object, slot: object) -> QAction:
+        proxy = bar.addMenu("&Proxy")
+        self.server_actions = [
+            self._action(proxy, "&Test connection", QKeySequence("Ctrl+T"), lambda: self.server.run("test"), "connect"),
+            self._action(proxy, "&Preview changes", QKeySequence("F5"), lambda: self.server.run("plan"), "preview"),
+            self._action(proxy, "&Apply", QKeySequence("Ctrl+Return"), lambda: self.server.run("apply"), "apply"),
+        ]
+        proxy.addSeparator()
+        self.server_actions += [
+            self._action(proxy, "&Rollback…", None, lambda: self.server.run("rollback")),
+            self._action(proxy, "Re&move from server…", None, lambda: self.server.run("remove")),
+        ]
+        proxy.addSeparator()
+        status = self._action(proxy, "Server &status", QKeySequence("F6"), lambda: self.server.run("status"), "status")
+        self.server_actions.append(status)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&How sensorproxy works", QKeySequence.StandardKey.HelpContents, self.how_it_works)
+        self._action(help_menu, "&About", None, self.about)
+
+        toolbar.addActions([new, opened, saved])
+        toolbar.addSeparator()
+        toolbar.addActions([add, delete])
+        toolbar.addSeparator()
+        toolbar.addActions([*self.server_actions[:3], status])
+
+    def _action(self, menu: QMenu, text: str, key: object, slot: object, icon: str | None = None) -> QAction:
         action = QAction(text, self)
-        action.setShortcut(key)  # type: ignore[arg-type]
+        if key is not None:
+            action.setShortcut(key)  # type: ignore[arg-type]
+        if icon:
+            action.setIcon(theme.icon(icon))
         action.triggered.connect(slot)
-        menu.addAction(action)  # type: ignore[attr-defined]
+        menu.addAction(action)
         return action
 
+    def _busy(self, busy: bool) -> None:
+        for action in self.server_actions:
+            action.setEnabled(not busy)
+
+    def how_it_works(self) -> None:
+        dialogs.how_it_works(self)
+
+    def about(self) -> None:
+        dialogs.about(self)
+
+    # --- sensors --------------------------------------------------------------------------------
     def add_sensor(self) -> None:
+        self.search.clear()
         self.model.add([Sensor(name="", address="")])
         row = self.filter.mapFromSource(self.model.index(self.model.rowCount() - 1, NAME))
         self.table.setCurrentIndex(row)
@@ -240,8 +297,76 @@ class MainWindow(QMainWindow):
 
     def delete_selected(self) -> None:
         selected = self.table.selectionModel().selectedRows()
-        rows = [self.filter.mapToSource(i).row() for i in selected]
-        self.model.remove(rows)
+        self.model.remove([self.filter.mapToSource(i).row() for i in selected])
+
+    def paste_rows(self) -> None:
+        """Rows copied from a spreadsheet (tab, comma or semicolon separated), as one undoable step."""
+        text = QGuiApplication.clipboard().text()
+        result = csvio.parse(text, allow_wide=self._base.proxy.allow_wide_ranges)
+        self._add_rows(result, "the clipboard", "Paste")
+
+    def import_csv(self, path: Path | None = None) -> None:
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, "Import sensors from CSV", "", CSV_FILTER)
+            if not name:
+                return
+            path = Path(name)
+        try:
+            result = csvio.read(path, skip_bad_rows=True, allow_wide=self._base.proxy.allow_wide_ranges)
+        except (OSError, csvio.CsvImportError) as exc:
+            QMessageBox.warning(self, "Cannot import", getattr(exc, "strerror", None) or str(exc))
+            return
+        self._add_rows(result, path.name, "Import")
+
+    def _add_rows(self, result: csvio.CsvResult, source: str, verb: str) -> None:
+        good, bad = result.sensors, result.errors
+        if not good and not bad:
+            QMessageBox.information(self, f"{verb} sensors", f"{source} holds no sensor rows.")
+            return
+        if bad:
+            listed = "\n".join(str(e) for e in bad[:20]) + (f"\n… and {len(bad) - 20} more" if len(bad) > 20 else "")
+            box = QMessageBox(QMessageBox.Icon.Warning, f"{verb} sensors", f"{len(bad)} row(s) of {source} are wrong:")
+            box.setDetailedText(listed)
+            box.setInformativeText(listed if len(bad) <= 5 else "Show Details to see every row.")
+            add = box.addButton(f"{verb} the {len(good)} good row(s)", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            add.setEnabled(bool(good))
+            box.exec()
+            if box.clickedButton() is not add:
+                return
+        self.model.add(list(good), f"{verb} {len(good)} sensor(s)")
+        self.statusBar().showMessage(f"{verb}ed {len(good)} sensor(s) from {source}", 5000)
+
+    def export_csv(self) -> None:
+        start = str(self.path.with_suffix(".csv")) if self.path else "sensors.csv"
+        name, _ = QFileDialog.getSaveFileName(self, "Export sensors as CSV", start, CSV_FILTER)
+        if not name:
+            return
+        try:
+            csvio.write(self.model.sensors(), Path(name))
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot export", f"{name}: {exc.strerror or exc}")
+
+    # --- files ----------------------------------------------------------------------------------
+    def new_project(self) -> None:
+        if self._may_discard():
+            self.load(empty_project(), None)
+
+    def open_project(self, path: Path | None = None) -> bool:
+        if not self._may_discard():
+            return False
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
+            if not name:
+                return False
+            path = Path(name)
+        try:
+            project = projectfile.load(path)
+        except projectfile.ProjectFileError as exc:
+            QMessageBox.warning(self, "Cannot open the project", str(exc))
+            return False
+        self.load(project, path)
+        return True
 
     def save(self) -> bool:
         if self.path is None:
@@ -251,19 +376,36 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             QMessageBox.warning(self, "Cannot save", f"{self.path}: {exc.strerror or exc}")
             return False
+        self._base = self.project()
         self._form_dirty = False
         self.undo.setClean()
+        self._remember_recent(self.path)
         self._update_title()
         return True
 
     def save_as(self) -> bool:
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Save project", str(self.path or ""), "sensorproxy projects (*.toml)"
-        )
+        name, _ = QFileDialog.getSaveFileName(self, "Save project", str(self.path or ""), PROJECT_FILTER)
         if not name:
             return False
-        self.path = Path(name)
+        self.path = Path(name).with_suffix(".toml") if not name.endswith(".toml") else Path(name)
         return self.save()
+
+    def _remember_recent(self, path: Path) -> None:
+        recent = [str(path.resolve())] + [p for p in self.recent_files() if p != str(path.resolve())]
+        self.settings.setValue("recent", recent[:MAX_RECENT])
+        if hasattr(self, "recent_menu"):
+            self._fill_recent()
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent") or []
+        return [value] if isinstance(value, str) else list(value)  # QSettings gives one entry as a str
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for i, name in enumerate(self.recent_files(), start=1):
+            action = self.recent_menu.addAction(f"&{i} {name}")
+            action.triggered.connect(lambda _=False, p=name: self.open_project(Path(p)))
+        self.recent_menu.setEnabled(bool(self.recent_files()))
 
     def _may_discard(self) -> bool:
         if not self.is_modified():
@@ -279,7 +421,15 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.server.busy:
+            QMessageBox.information(
+                self, "A server task is running", "Wait until it finishes; the window closes safely after that."
+            )
+            event.ignore()
+            return
         if self._may_discard():
+            self.settings.setValue("window/geometry", self.saveGeometry())
+            self.settings.setValue("window/split", self.split.saveState())
             event.accept()
         else:
             event.ignore()

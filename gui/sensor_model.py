@@ -103,6 +103,14 @@ class SensorTableModel(QAbstractTableModel):
             self._undo.push(_EditSensor(self, row, old, new, f"Edit {HEADERS[col].lower()} of {old.name or 'sensor'}"))
         return True
 
+    def reset(self, sensors: tuple[Sensor, ...], allow_wide: bool) -> None:
+        """Another project: new rows, and the caller clears the undo stack."""
+        self.beginResetModel()
+        self._sensors = list(sensors)
+        self._allow_wide = allow_wide
+        self.endResetModel()
+        self._revalidate()
+
     def add(self, sensors: list[Sensor], text: str = "Add sensor") -> None:
         self._undo.push(_InsertRows(self, len(self._sensors), sensors, text))
 

@@ -6,10 +6,14 @@ import os
 import shutil
 from pathlib import Path
 
+import keyring
+import keyring.errors
 import pytest
+from keyring.backend import KeyringBackend
 
 from core.model import Project, ProxySettings, Sensor, SshTarget
 
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # GUI tests, also those in the lab, never need a display
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,3 +50,30 @@ def three_sensors() -> tuple[Sensor, ...]:
         Sensor("PLC-2", "10.20.0.6"),
         Sensor("Cell 3", "10.20.1.0/24", enabled=False),
     )
+
+
+class MemoryKeyring(KeyringBackend):
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.items.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("not found")
+
+
+@pytest.fixture
+def memory():
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

@@ -537,11 +537,34 @@ def remove(session: SshSession, *, layout: squid.SquidLayout | None = None, emit
 
 
 @dataclass(frozen=True)
+class SensorPresence:
+    """One address, and whether the project lists it (enabled) and the server's rules allow it."""
+
+    address: str
+    name: str
+    in_project: bool
+    on_server: bool
+
+
+@dataclass(frozen=True)
 class ServerStatus:
     state: ServerState
     managed: squid.ReadBack | None
     last_apply: str | None
     backups: tuple[str, ...]
+
+    @property
+    def port(self) -> int | None:
+        return self.managed.proxy.port if self.managed else None
+
+    def compare(self, project: Project) -> tuple[SensorPresence, ...]:
+        """Every enabled sensor of the project and every sensor the server allows, server's order first."""
+        wanted = {s.address: s.name for s in project.normalized().sensors if s.enabled}
+        allowed = self.managed.allowed() if self.managed else ()
+        rows = [SensorPresence(s.address, s.name, s.address in wanted, True) for s in allowed]
+        on_server = {s.address for s in allowed}
+        rows += [SensorPresence(a, n, True, False) for a, n in wanted.items() if a not in on_server]
+        return tuple(rows)
 
 
 def status(session: SshSession, *, layout: squid.SquidLayout | None = None) -> ServerStatus:

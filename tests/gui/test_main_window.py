@@ -1,56 +1,97 @@
+"""The main window offscreen: editing, validation display, files, CSV, paste, settings and the keyring
+state of the proxy password. Server runs against the real lab are in tests/lab/test_gui.py."""
+
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QMessageBox, QPlainTextEdit, QSpinBox
 
-from core import projectfile
-from gui.main_window import MainWindow
-from gui.sensor_model import ADDRESS
+from core import credentials, csvio, projectfile
+from core.credentials import Kind
+from core.model import Sensor
+from gui.sensor_model import ADDRESS, NAME, STATE
 from tests.conftest import ROOT
+from tests.qt_helpers import answer_dialogs, open_window, texts
 
 EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"
+EXAMPLE_CSV = ROOT / "resources" / "example" / "sensors.csv"
 
 
-def window(qtbot, path=EXAMPLE):
-    w = MainWindow(projectfile.load(path), path)
-    qtbot.addWidget(w)
-    w.show()
-    return w
+def copy_example(tmp_path):
+    path = tmp_path / "site.toml"
+    path.write_bytes(EXAMPLE.read_bytes())
+    return path
 
 
-def test_opens_the_example_with_a_valid_preview(qtbot):
-    w = window(qtbot)
+def test_opens_the_example_with_a_valid_preview(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
     assert w.model.rowCount() == 5
-    assert "acl sensorproxy_sensors src 192.168.40.11" in w.preview.toPlainText()
+    assert "acl sensorproxy_sensors src 192.168.40.11" in w.preview.files.toPlainText()
     assert w.statusBar().currentMessage() == "Valid: 4 of 5 sensors enabled"
-    assert w.windowTitle().startswith("north-plant.toml[*]")
+    assert w.windowTitle().startswith("north-plant.toml[*] — North Plant")
     assert not w.isWindowModified()
+    assert "not compared yet" in w.preview.diff_title.text()
 
 
-def test_invalid_edit_shows_problems_instead_of_a_config(qtbot):
-    w = window(qtbot)
+def test_invalid_edit_shows_problems_instead_of_a_config(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
     w.model.setData(w.model.index(0, ADDRESS), "0.0.0.0/0")
     qtbot.waitUntil(lambda: "problem" in w.statusBar().currentMessage())
     assert "sensors row 1, address" in w.statusBar().currentMessage()
-    assert "cannot be shown until these are fixed" in w.preview.toPlainText()
+    assert "cannot be shown until these are fixed" in w.preview.files.toPlainText()
     assert w.isWindowModified()
     w.undo.undo()
     qtbot.waitUntil(lambda: w.statusBar().currentMessage().startswith("Valid"))
     assert not w.isWindowModified()
 
 
-def test_proxy_form_edits_reach_the_preview_and_report_problems(qtbot):
-    w = window(qtbot)
+def test_selecting_an_invalid_cell_puts_the_reason_in_the_status_bar(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    w.model.setData(w.model.index(2, ADDRESS), "10.0.0.300")
+    w.table.setCurrentIndex(w.filter.mapFromSource(w.model.index(2, ADDRESS)))
+    assert w.statusBar().currentMessage().startswith("Row 3: '10.0.0.300' is not an IPv4 or IPv6 address")
+
+
+def test_form_problems_appear_under_their_field(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
     w.form.port.setValue(8080)
-    qtbot.waitUntil(lambda: "http_port 8080" in w.preview.toPlainText())
+    qtbot.waitUntil(lambda: "http_port 8080" in w.preview.files.toPlainText())
+    error = w.form.errors["proxy.auth_user"]
+    assert error.isHidden()
     w.form.auth_user.setText("bad user")
-    qtbot.waitUntil(lambda: "proxy.auth_user" in w.form.problems.text())
+    qtbot.waitUntil(lambda: not error.isHidden())
+    assert "proxy user 'bad user' must be 1-32 letters" in error.text()
+    assert w.form.errors["ssh.host"].isHidden()
+    w.form.host.setText("not a host!")
+    qtbot.waitUntil(lambda: not w.form.errors["ssh.host"].isHidden())
+    assert "'not a host!' is not an IP address or host name" in w.form.errors["ssh.host"].text()
     assert w.isWindowModified()
 
 
+def test_parent_proxy_and_allowlist_editors_reach_the_preview_and_the_file(qtbot, tmp_path):
+    path = copy_example(tmp_path)
+    w = open_window(qtbot, path, tmp_path)
+    w.form.parent_box.setChecked(True)
+    qtbot.waitUntil(lambda: not w.form.errors["proxy.parent.host"].isHidden())
+    assert "host is empty" in w.form.errors["proxy.parent.host"].text()
+    w.form.parent_host.setText("upstream.corp.example")
+    w.form.parent_port.setValue(8080)
+    w.form.allowlist.setPlainText(".azure-devices.net\nbad domain\n")
+    qtbot.waitUntil(lambda: not w.form.errors["proxy.allowlist"].isHidden())
+    assert "'bad domain' is not a domain name" in w.form.errors["proxy.allowlist"].text()
+    w.form.allowlist.setPlainText(".azure-devices.net\n")
+    qtbot.waitUntil(lambda: "cache_peer upstream.corp.example parent 8080" in w.preview.files.toPlainText())
+    assert w.save()
+    saved = projectfile.load(path)
+    assert saved.proxy.parent is not None
+    assert (saved.proxy.parent.host, saved.proxy.parent.port) == ("upstream.corp.example", 8080)
+    assert saved.proxy.allowlist == (".azure-devices.net",)
+
+
 def test_save_writes_the_edited_project(qtbot, tmp_path):
-    path = tmp_path / "site.toml"
-    path.write_bytes(EXAMPLE.read_bytes())
-    w = window(qtbot, path)
+    path = copy_example(tmp_path)
+    w = open_window(qtbot, path, tmp_path)
     w.form.port.setValue(3129)
     w.model.setData(w.model.index(0, ADDRESS), "192.168.40.99")
     assert w.save()
@@ -60,8 +101,8 @@ def test_save_writes_the_edited_project(qtbot, tmp_path):
     assert not w.isWindowModified()
 
 
-def test_closing_with_unsaved_changes_asks_and_can_cancel(qtbot, monkeypatch):
-    w = window(qtbot)
+def test_closing_with_unsaved_changes_asks_and_can_cancel(qtbot, tmp_path, monkeypatch):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
     w.form.port.setValue(3130)
     asked = []
 
@@ -75,3 +116,145 @@ def test_closing_with_unsaved_changes_asks_and_can_cancel(qtbot, monkeypatch):
     assert w.isVisible()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     assert w.close()
+
+
+def test_paste_rows_reports_bad_rows_and_pastes_the_good_ones_as_one_undo_step(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    QGuiApplication.clipboard().setText("Pump A\t10.9.0.1\tnorth\nbroken\t10.9.0.300\nPump B\t10.9.0.2\n")
+    seen = answer_dialogs(("Paste the 2 good row(s)", None))
+    w.paste_rows()
+    assert "line 2: '10.9.0.300' is not an IPv4 or IPv6 address" in seen.texts[0]
+    assert [s.name for s in w.model.sensors()[-2:]] == ["Pump A", "Pump B"]
+    assert w.model.sensors()[-2].notes == "north"
+    assert w.undo.undoText() == "Paste 2 sensor(s)"
+    w.undo.undo()
+    assert w.model.rowCount() == 5
+
+
+def test_paste_can_be_cancelled_when_rows_are_bad(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    QGuiApplication.clipboard().setText("Pump A,10.9.0.1\nPump B,host.example\n")
+    answer_dialogs(("Cancel", None))
+    w.paste_rows()
+    assert w.model.rowCount() == 5
+    assert w.undo.count() == 0
+
+
+def test_import_and_export_csv(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    w.model.reset((), False)
+    w.import_csv(EXAMPLE_CSV)
+    imported = csvio.read(EXAMPLE_CSV).sensors
+    assert w.model.sensors() == imported
+    assert w.undo.undoText() == f"Import {len(imported)} sensor(s)"
+    out = tmp_path / "out.csv"
+    csvio.write(w.model.sensors(), out)
+    assert csvio.read(out).sensors == imported
+
+
+def test_import_of_a_file_that_is_not_utf8_says_why_and_adds_nothing(qtbot, tmp_path):
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes("name,address\nPumpe Süd,10.0.0.1\n".encode("latin-1"))
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    seen = answer_dialogs(("OK", None))
+    w.import_csv(bad)
+    assert "line 2: not UTF-8 text; save it from Excel as 'CSV UTF-8'" in seen.texts[0]
+    assert w.model.rowCount() == 5
+
+
+def test_new_open_and_recent_files(qtbot, tmp_path):
+    path = copy_example(tmp_path)
+    w = open_window(qtbot, path, tmp_path)
+    w.new_project()
+    assert w.model.rowCount() == 0
+    assert w.path is None
+    assert w.form.site.text() == "New site"
+    assert w.recent_files() == [str(path.resolve())]
+    assert [a.text() for a in w.recent_menu.actions()] == [f"&1 {path.resolve()}"]
+    w.recent_menu.actions()[0].trigger()
+    assert w.model.rowCount() == 5
+    assert w.form.site.text() == "North Plant"
+    assert w.undo.count() == 0
+
+
+def test_opening_a_broken_project_keeps_the_current_one(qtbot, tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text('schema = 1\nsite = "x"\n[ssh\n')
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    seen = answer_dialogs(("OK", None))
+    assert not w.open_project(broken)
+    assert "broken.toml" in seen.texts[0]
+    assert "line 3" in seen.texts[0]
+    assert w.model.rowCount() == 5
+
+
+def test_window_geometry_is_remembered(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    w.resize(700, 500)  # the offscreen screen is 800x600
+    assert w.close()
+    again = open_window(qtbot, EXAMPLE, tmp_path)
+    assert (again.width(), again.height()) == (700, 500)
+    assert QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat).value("window/split")
+
+
+def test_filter_and_sort_over_ten_thousand_rows(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    sensors = tuple(Sensor(f"Sensor {i:05}", f"10.{i // 250}.{i % 250}.1") for i in range(10_000))
+    w.model.reset(sensors, False)
+    w.search.setText("Sensor 0999")
+    assert w.filter.rowCount() == 10  # 09990-09999
+    w.search.clear()
+    w.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder)
+    assert w.filter.index(0, NAME).data() == "Sensor 09999"
+    assert w.filter.index(0, STATE).data() == "ready"
+
+
+def test_every_form_control_has_an_accessible_name(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    controls = [
+        c
+        for kind in (QLineEdit, QSpinBox, QCheckBox, QComboBox, QPlainTextEdit)
+        for c in w.form.findChildren(kind)
+        if c.focusPolicy() != Qt.FocusPolicy.NoFocus
+    ]
+    assert len(controls) > 15
+    unnamed = [c for c in controls if not (c.accessibleName() or getattr(c, "text", lambda: "")())]
+    assert unnamed == []
+
+
+def test_proxy_password_stored_state_change_and_forget(qtbot, tmp_path, isolated):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    field = w.form.password
+    assert not field.stored
+    assert field.remember.isChecked()  # a secure keyring is there: remembering is the default
+    credentials.store(Kind.PROXY, w.project(), "Pr0xy-Secret")
+    w.refresh_password_state()
+    assert field.stored
+    assert field.edit.isHidden()
+    assert not field.stored_label.isHidden()
+    assert "Pr0xy-Secret" not in texts(w)
+    field.forget.click()
+    assert credentials.get(Kind.PROXY, w.project()) is None
+    assert not field.stored
+    assert not field.edit.isHidden()
+    assert isolated.items == {}
+    credentials.store(Kind.PROXY, w.project(), "Pr0xy-Secret")
+    w.refresh_password_state()
+    field.change.click()
+    assert not field.edit.isHidden()
+    assert field.stored_label.isHidden()
+    assert field.edit.text() == ""
+
+
+def test_without_a_secure_keyring_remembering_is_off_and_says_why(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(credentials, "secure_backend_available", lambda: False)
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    assert not w.form.password.remember.isEnabled()
+    assert not w.form.password.remember.isChecked()
+    assert "kept in memory only" in w.form.password.remember.toolTip()
+
+
+def test_the_window_title_uses_the_site_of_the_form(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    w.form.site.setText("South Plant")
+    assert w.windowTitle() == "north-plant.toml[*] — South Plant — sensorproxy"

@@ -1,0 +1,191 @@
+"""Live progress of a server run: the steps with their state, a progress bar, the log, Cancel, and the
+outcome in plain words with the technical detail one click away."""
+
+from __future__ import annotations
+
+import traceback
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.remote.setup import STEPS, Event, LogEvent, Status, StepEvent
+from gui import theme
+from gui.preview import code_view
+
+ICONS = {
+    None: "pending",
+    Status.RUNNING: "running",
+    Status.CHANGED: "changed",
+    Status.UNCHANGED: "unchanged",
+    Status.SKIPPED: "skipped",
+    Status.FAILED: "failed",
+    Status.ROLLED_BACK: "rolled-back",
+}
+WORDS = {
+    None: "pending",
+    Status.RUNNING: "running",
+    Status.CHANGED: "done, changed",
+    Status.UNCHANGED: "done, unchanged",
+    Status.SKIPPED: "skipped",
+    Status.FAILED: "failed",
+    Status.ROLLED_BACK: "rolled back",
+}
+FINAL = {Status.CHANGED, Status.UNCHANGED, Status.SKIPPED, Status.FAILED, Status.ROLLED_BACK}
+
+
+class ApplyPanel(QWidget):
+    cancelRequested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.title = QLabel("<b>Nothing has run yet.</b> Proxy ▸ Apply (Ctrl+Return) sets up the server.")
+        self.title.setWordWrap(True)
+        self.steps = QTreeWidget()
+        self.steps.setColumnCount(3)
+        self.steps.setHeaderLabels(["Step", "State", "Detail"])
+        self.steps.setRootIsDecorated(False)
+        self.steps.setAccessibleName("Steps")
+        header = self.steps.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.items: dict[str, QTreeWidgetItem] = {}
+        for name, title in STEPS:
+            item = QTreeWidgetItem([title, "", ""])
+            self.steps.addTopLevelItem(item)
+            self.items[name] = item
+        self.progress = QProgressBar()
+        self.progress.setRange(0, len(STEPS))
+        self.progress.setAccessibleName("Progress")
+        self.cancel = QPushButton(theme.icon("cancel"), "Cancel")
+        self.cancel.setEnabled(False)
+        self.cancel.clicked.connect(self._cancel)
+        self.outcome = QLabel()
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.outcome.setAccessibleName("Outcome")
+        self.details_button = QToolButton()
+        self.details_button.setText("Technical details")
+        self.details_button.setCheckable(True)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.toggled.connect(self._toggle_details)
+        self.details = code_view("Technical details")
+        self.details.setMaximumHeight(160)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(20_000)
+        self.log.setAccessibleName("Log")
+        self.log.setFont(self.details.font())
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.cancel)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.title)
+        top_layout.addWidget(self.steps)
+        top_layout.addLayout(bar)
+        top_layout.addWidget(self.outcome)
+        top_layout.addWidget(self.details_button)
+        top_layout.addWidget(self.details)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(self.log)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split)
+        self._reset_steps()
+        self._set_details("")
+
+    # --- a run ----------------------------------------------------------------------------------
+    def start(self, title: str) -> None:
+        self.title.setText(f"<b>{title}</b>")
+        self._reset_steps()
+        self.log.clear()
+        self.outcome.clear()
+        self._set_details("")
+        self.cancel.setEnabled(True)
+        self.cancel.setText("Cancel")
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, LogEvent):
+            self.log.appendPlainText(f"[{event.step}] {event.line}")
+            return
+        self._set_step(event)
+        if event.diff:
+            self.log.appendPlainText(event.diff.rstrip("\n"))
+
+    def finish(self, ok: bool, message: str, detail: str = "") -> None:
+        self.cancel.setEnabled(False)
+        for item in self.items.values():
+            if self._status(item) is Status.RUNNING:
+                self._paint(item, Status.FAILED if not ok else Status.UNCHANGED)
+        self.outcome.setText(message)
+        self.outcome.setStyleSheet(f"color: {theme.color('ok' if ok else 'error').name()}")
+        self._set_details(detail)
+        if ok:
+            self.progress.setValue(self.progress.maximum())
+
+    def finish_error(self, exc: BaseException, message: str) -> None:
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        self.finish(False, message, f"{type(exc).__module__}.{detail}")
+
+    def state(self, step: str) -> Status | None:
+        return self._status(self.items[step])
+
+    # --- internals ------------------------------------------------------------------------------
+    def _cancel(self) -> None:
+        self.cancel.setEnabled(False)
+        self.cancel.setText("Cancelling…")
+        self.cancelRequested.emit()
+
+    def _reset_steps(self) -> None:
+        for item in self.items.values():
+            self._paint(item, None)
+            item.setText(2, "")
+        self.progress.setValue(0)
+
+    def _set_step(self, event: StepEvent) -> None:
+        item = self.items[event.step]
+        self._paint(item, event.status)
+        if event.message:
+            item.setText(2, event.message)
+            item.setToolTip(2, event.message)
+        done = sum(1 for i in self.items.values() if self._status(i) in FINAL)
+        self.progress.setValue(done)
+        self.steps.scrollToItem(item)
+
+    def _paint(self, item: QTreeWidgetItem, status: Status | None) -> None:
+        item.setIcon(0, theme.icon(ICONS[status]))
+        item.setText(1, WORDS[status])
+        item.setData(1, Qt.ItemDataRole.UserRole, status.value if status else "")
+
+    @staticmethod
+    def _status(item: QTreeWidgetItem) -> Status | None:
+        value = item.data(1, Qt.ItemDataRole.UserRole)  # Qt hands enums back as their str value
+        return Status(value) if value else None
+
+    def _set_details(self, text: str) -> None:
+        self.details.setPlainText(text)
+        self.details_button.setVisible(bool(text))
+        self.details_button.setChecked(False)
+        self.details.setVisible(False)
+
+    def _toggle_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)

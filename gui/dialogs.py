@@ -1,0 +1,146 @@
+"""Dialogs: host-key trust, asking for a secret, About, and the procedure in plain words."""
+
+from __future__ import annotations
+
+import sys
+
+import PySide6
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import __version__, credentials
+from core.paths import config_dir
+from core.remote.errors import HostKeyChanged, HostKeyUnknown
+
+
+class HostKeyDialog(QDialog):
+    """First contact with a server: show its key so the engineer can compare it before trusting it.
+    Cancel is the default button; only an explicit click on Trust pins the key."""
+
+    def __init__(self, exc: HostKeyUnknown, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Unknown server")
+        self.fingerprint = exc.fingerprint
+        text = QLabel(
+            f"<p><b>{exc.host}:{exc.port}</b> has not been seen before. Compare its host key with the one the "
+            "server itself shows before you trust it:</p>"
+            f"<p>on the server run <code>ssh-keygen -lf /etc/ssh/ssh_host_{_key_file(exc.key_type)}_key.pub</code></p>"
+        )
+        text.setWordWrap(True)
+        key = QLabel(f"{exc.key_type}\n{exc.fingerprint}")
+        key.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        key.setAccessibleName("Host key fingerprint")
+        buttons = QDialogButtonBox()
+        self.trust = buttons.addButton("Trust this key and connect", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.refuse = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.trust.setAutoDefault(False)
+        self.refuse.setDefault(True)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(key)
+        layout.addWidget(buttons)
+        self.refuse.setFocus()
+
+
+def _key_file(key_type: str) -> str:
+    return {"ssh-ed25519": "ed25519", "ssh-rsa": "rsa"}.get(key_type, "ecdsa" if "ecdsa" in key_type else "*")
+
+
+def host_key_changed(parent: QWidget | None, exc: HostKeyChanged) -> None:
+    """A blocking warning with no way to accept: the pinned key is never replaced from the app."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setWindowTitle("The server's host key has changed")
+    box.setText(f"<b>The host key of {exc.host}:{exc.port} has changed. Nothing was sent to the server.</b>")
+    box.setInformativeText(
+        f"It now shows {exc.key_type} {exc.fingerprint}, but {exc.expected} was trusted before. Someone may be "
+        "intercepting the connection. If the server was really reinstalled, remove its line from "
+        f"{config_dir() / 'known_hosts'} by hand, then connect again."
+    )
+    box.setStandardButtons(QMessageBox.StandardButton.Close)
+    box.exec()
+
+
+class SecretDialog(QDialog):
+    """Ask for one password; optionally remember it in the keyring (disabled, with the reason, when no
+    secure keyring exists)."""
+
+    def __init__(self, label: str, *, secure: bool, note: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Password needed")
+        prompt = QLabel(f"The {label} is needed.")
+        prompt.setWordWrap(True)
+        self.edit = QLineEdit()
+        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.edit.setAccessibleName(label)
+        self.remember = QCheckBox("Remember in the system keyring")
+        self.remember.setEnabled(secure)
+        self.remember.setChecked(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(prompt)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.remember)
+        if note:
+            hint = QLabel(note)
+            hint.setWordWrap(True)
+            layout.addWidget(hint)
+        layout.addWidget(buttons)
+
+
+def about(parent: QWidget) -> None:
+    secure = credentials.secure_backend_available()
+    QMessageBox.about(
+        parent,
+        "About sensorproxy",
+        f"<h3>sensorproxy {__version__}</h3>"
+        "<p>Sets up a Squid forward proxy for Microsoft Defender for IoT sensors, over SSH.</p>"
+        f"<p><b>Keyring:</b> {credentials.backend_name()}"
+        f"{'' if secure else ' — not secure: passwords are kept in memory only'}</p>"
+        f"<p><b>Settings and trusted host keys:</b> {config_dir()}</p>"
+        f"<p>Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}</p>",
+    )
+
+
+HOW_IT_WORKS = """
+<h3>What sensorproxy does</h3>
+<p>Defender for IoT sensors below version 22.1 reach Azure only through a proxy when their network has
+no direct internet access. sensorproxy turns an Ubuntu or Debian server into that proxy (Squid):</p>
+<ol>
+<li><b>List the sensors</b> in the table: a name and the IP address (or subnet) each sensor uses.</li>
+<li><b>Fill in the proxy form</b>: how to reach the server over SSH, the proxy port (3128), and
+optionally a proxy user the sensors log in with.</li>
+<li><b>Preview</b> (F5) connects and shows exactly which files would change on the server.</li>
+<li><b>Apply</b> (Ctrl+Return) installs Squid if needed, backs up its configuration, writes the rules,
+lets Squid check them (<code>squid -k parse</code>), enables and starts or reloads Squid, and checks
+that it serves on the port. If anything fails, the previous configuration is put back.</li>
+<li><b>On each sensor</b>, under System settings ▸ Basic ▸ Sensor Network Settings: turn on
+<i>Enable Proxy</i> and enter the server's address, the port, and the proxy user and password if set.</li>
+<li><b>Server status</b> (F6) shows which sensors the server allows.</li>
+</ol>
+<p>Only listed sensors may use the proxy, by default only for HTTPS to the Azure destinations.
+Passwords are kept in the system keyring, never in the project file.</p>
+"""
+
+
+def how_it_works(parent: QWidget) -> None:
+    box = QMessageBox(parent)
+    box.setWindowTitle("How sensorproxy works")
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText(HOW_IT_WORKS)
+    box.exec()

@@ -1,0 +1,104 @@
+"""The preview: the managed files as they will be written, and the diff against the server's files."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+
+from core.remote.setup import Plan
+from gui import theme
+
+_DIRECTIVE = re.compile(r"^\s*([a-z_]+)\b")
+
+
+class ConfigHighlighter(QSyntaxHighlighter):
+    """Squid config and unified diffs: comments muted, directives bold, added and removed lines tinted."""
+
+    def highlightBlock(self, text: str) -> None:
+        fmt = QTextCharFormat()
+        if text.startswith("# ==>"):
+            fmt.setFontWeight(QFont.Weight.Bold)
+            fmt.setForeground(theme.color("accent"))
+            self.setFormat(0, len(text), fmt)
+            return
+        if text.startswith(("+++", "---", "@@")):
+            fmt.setForeground(theme.color("accent"))
+            self.setFormat(0, len(text), fmt)
+            return
+        body, offset = text, 0
+        if text[:1] in ("+", "-"):
+            fmt.setBackground(theme.color("added" if text[0] == "+" else "removed"))
+            self.setFormat(0, len(text), fmt)
+            body, offset = text[1:], 1
+        if body.lstrip().startswith("#"):
+            comment = QTextCharFormat(fmt)
+            comment.setForeground(theme.color("muted"))
+            self.setFormat(offset, len(body), comment)
+        elif m := _DIRECTIVE.match(body):
+            directive = QTextCharFormat(fmt)
+            directive.setFontWeight(QFont.Weight.Bold)
+            self.setFormat(offset + m.start(1), len(m.group(1)), directive)
+
+
+def code_view(name: str) -> QPlainTextEdit:
+    view = QPlainTextEdit()
+    view.setReadOnly(True)
+    view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+    view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+    view.setAccessibleName(name)
+    view.highlighter = ConfigHighlighter(view.document())  # type: ignore[attr-defined]
+    return view
+
+
+class PreviewPane(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.files = code_view("Files sensorproxy writes")
+        self.diff = code_view("Changes against the server")
+        self.diff_title = QLabel()
+        self.diff_title.setWordWrap(True)
+        top, bottom = QWidget(), QWidget()
+        top_layout, bottom_layout = QVBoxLayout(top), QVBoxLayout(bottom)
+        for layout in (top_layout, bottom_layout):
+            layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(QLabel("<b>Files sensorproxy writes</b> (before the server is known: Debian's layout)"))
+        top_layout.addWidget(self.files)
+        bottom_layout.addWidget(self.diff_title)
+        bottom_layout.addWidget(self.diff)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split)
+        self.forget_plan()
+
+    def show_files(self, text: str) -> None:
+        _keep_scroll(self.files, text)
+
+    def show_plan(self, host: str, plan: Plan) -> None:
+        if plan.files:
+            self.diff_title.setText(f"<b>Changes on {host}</b>: {len(plan.files)} file(s) would change")
+        else:
+            self.diff_title.setText(f"<b>{host} is up to date</b>: applying would change no file")
+        steps = "\n".join(f"# {'change' if s.will_change else 'ok':<7} {s.name}: {s.detail}" for s in plan.steps)
+        _keep_scroll(self.diff, f"{steps}\n\n{plan.diff()}")
+
+    def forget_plan(self) -> None:
+        self.diff_title.setText(
+            "<b>Changes on the server</b>: not compared yet — use Proxy ▸ Preview changes (F5) to connect and compare"
+        )
+        self.diff.setPlainText("")
+
+
+def _keep_scroll(view: QPlainTextEdit, text: str) -> None:
+    """Replace the text but stay where the reader was."""
+    if view.toPlainText() == text:
+        return
+    bar = view.verticalScrollBar()
+    position = bar.value()
+    doc: QTextDocument = view.document()
+    doc.setPlainText(text)
+    bar.setValue(position)

@@ -1,0 +1,314 @@
+"""The Proxy menu's work: connect, preview, apply, status, rollback, remove, each in a worker thread.
+
+Secrets come from what the engineer typed, then the keyring, then a dialog, and are kept in memory for
+this session only. Whatever the server turns out to need (a host-key decision, a sudo password, a key
+passphrase) ends the run with core's typed error; it is asked for here and the run starts again.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QDialog, QMessageBox
+
+from core import credentials
+from core.credentials import Kind
+from core.model import AuthMethod, Project, validate
+from core.remote import setup
+from core.remote.errors import (
+    AuthenticationFailed,
+    Cancelled,
+    HostKeyChanged,
+    HostKeyUnknown,
+    RemoteError,
+    SecretNeeded,
+    SudoFailed,
+)
+from core.remote.hostkeys import KnownHosts
+from core.remote.session import SshSecrets, SshSession
+from gui.dialogs import HostKeyDialog, SecretDialog, host_key_changed
+from gui.worker import Job
+
+if TYPE_CHECKING:
+    from gui.main_window import MainWindow
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    title: str  # "{host}" is filled in
+    in_panel: bool  # shows steps in the Apply panel
+    confirm: str = ""
+
+
+OPERATIONS = {
+    op.name: op
+    for op in (
+        Operation("test", "Testing the connection to {host}", False),
+        Operation("plan", "Comparing with {host}", False),
+        Operation("status", "Reading the status of {host}", False),
+        Operation("apply", "Applying the project to {host}", True),
+        Operation(
+            "rollback",
+            "Rolling back {host}",
+            True,
+            "Put back the Squid files from before the last change on {host}?",
+        ),
+        Operation(
+            "remove",
+            "Removing sensorproxy's rules from {host}",
+            True,
+            "Remove sensorproxy's rules from {host}? The sensors will no longer be let through; Squid keeps running.",
+        ),
+    )
+}
+
+
+class _Abandoned(Exception):
+    """The engineer closed a password dialog: the run does not start."""
+
+
+class ServerActions(QObject):
+    busyChanged = Signal(bool)
+    finished = Signal(str, bool)  # operation, succeeded
+
+    def __init__(self, window: MainWindow, known_hosts: KnownHosts | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.known_hosts = known_hosts or KnownHosts.default()
+        self.job: Job | None = None
+        self.accepted: dict[tuple[str, int], str] = {}  # fingerprints accepted in the dialog, for the retry
+        self.cache: dict[str, str] = {}  # identity -> secret, this session only
+        self.distrust: set[str] = set()  # identities whose stored secret was refused: ask instead
+        self.told_insecure = False
+        self.window.panel.cancelRequested.connect(self.cancel)
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    # --- starting a run -------------------------------------------------------------------------
+    def run(self, name: str) -> None:
+        op = OPERATIONS[name]
+        if self.job is not None:
+            self.window.statusBar().showMessage("Another server task is still running", 5000)
+            return
+        project = self.window.project()
+        if problems := validate(project):
+            shown = "\n".join(f"• {p}" for p in problems[:12])
+            more = f"\n… and {len(problems) - 12} more" if len(problems) > 12 else ""
+            QMessageBox.warning(self.window, "Fix the project first", f"{shown}{more}")
+            return
+        host = project.ssh.host
+        if op.confirm and not self._confirm(op.confirm.format(host=host)):
+            return
+        try:
+            ssh = self._ssh_secrets(project)
+            passwords = self._passwords(project, ask=name == "apply")
+        except _Abandoned:
+            self.window.statusBar().showMessage("Cancelled: a password was not given", 5000)
+            return
+        session = SshSession(
+            project.ssh,
+            self.known_hosts,
+            ssh,
+            accept_fingerprint=self.accepted.get((host, project.ssh.port)),
+        )
+        job = Job(_work(name, project, session, passwords), self)
+        self.job = job
+        title = op.title.format(host=host)
+        if op.in_panel:
+            self.window.panel.start(title)
+            self.window.show_tab(self.window.panel)
+            job.event.connect(self.window.panel.on_event)
+        self.window.statusBar().showMessage(f"{title}…")
+        job.succeeded.connect(lambda result: self._succeeded(op, project, result))
+        job.failed.connect(lambda exc: self._failed(op, project, exc))
+        job.finished.connect(job.deleteLater)
+        self.busyChanged.emit(True)
+        job.start()
+
+    def _confirm(self, question: str) -> bool:
+        answer = QMessageBox.question(
+            self.window,
+            "Change the server?",
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    # --- secrets --------------------------------------------------------------------------------
+    def _ssh_secrets(self, project: Project) -> SshSecrets:
+        password = self.secret(Kind.SSH, project) if project.ssh.auth is AuthMethod.PASSWORD else None
+        return SshSecrets(
+            password=password,
+            key_passphrase=self.secret(Kind.PASSPHRASE, project, ask=False) if project.ssh.key_path else None,
+            sudo_password=self.secret(Kind.SUDO, project, ask=False) if project.ssh.sudo else None,
+        )
+
+    def _passwords(self, project: Project, *, ask: bool) -> setup.Passwords:
+        proxy = project.proxy
+        proxy_password = None
+        if proxy.auth_enabled:
+            field = self.window.form.password
+            typed = field.typed()
+            if typed:
+                self._keep(Kind.PROXY, project, typed, remember=field.remember.isChecked())
+                field.edit.clear()
+                self.window.refresh_password_state()
+            proxy_password = self.secret(Kind.PROXY, project, ask=ask)
+        parent = self.secret(Kind.PARENT, project, ask=ask) if proxy.parent and proxy.parent.user else None
+        return setup.Passwords(proxy=proxy_password, parent=parent)
+
+    def secret(self, kind: Kind, project: Project, *, ask: bool = True) -> str | None:
+        """This session's answer, else the keyring's, else (when `ask`) a dialog."""
+        ident = credentials.identity(kind, project)
+        if ident in self.cache:
+            return self.cache[ident]
+        if ident not in self.distrust and (stored := credentials.get(kind, project)):
+            self.cache[ident] = stored
+            return stored
+        if not ask:
+            return None
+        secure = credentials.secure_backend_available()
+        note = ""
+        if not secure and not self.told_insecure:
+            note = (
+                f"No secure keyring is available ({credentials.backend_name()}). Passwords are kept in memory "
+                "until sensorproxy closes, and never written to a file."
+            )
+            self.told_insecure = True
+        dialog = SecretDialog(credentials.LABELS[kind].format(id=ident.split(":", 1)[1]), secure=secure, note=note)
+        dialog.setParent(self.window, dialog.windowFlags())
+        if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.edit.text():
+            raise _Abandoned
+        self._keep(kind, project, dialog.edit.text(), remember=dialog.remember.isChecked())
+        return dialog.edit.text()
+
+    def _keep(self, kind: Kind, project: Project, secret: str, *, remember: bool) -> None:
+        ident = credentials.identity(kind, project)
+        self.cache[ident] = secret
+        self.distrust.discard(ident)
+        if remember:
+            try:
+                credentials.store(kind, project, secret)
+            except credentials.NoSecureStorage as exc:
+                self.window.statusBar().showMessage(f"Not remembered: {exc}", 8000)
+
+    def _refused(self, kinds: tuple[Kind, ...], project: Project) -> None:
+        """Secrets the server refused are asked for again next time, not taken from the keyring."""
+        for kind in kinds:
+            ident = credentials.identity(kind, project)
+            self.cache.pop(ident, None)
+            self.distrust.add(ident)
+
+    # --- outcomes -------------------------------------------------------------------------------
+    def _done(self) -> None:
+        self.job = None
+        self.busyChanged.emit(False)
+
+    def _succeeded(self, op: Operation, project: Project, result: Any) -> None:
+        self._done()
+        host = project.ssh.host
+        w = self.window
+        if op.name == "plan":
+            w.preview.show_plan(host, result)
+            w.show_tab(w.preview)
+            message = f"Compared with {host}: {'changes pending' if result.changed else 'up to date'}"
+        elif op.name in ("status", "test"):
+            w.status_view.show_status(host, result, project)
+            s = result.state
+            message = (
+                f"Connected to {project.ssh.user}@{host}: {s.os_name}, "
+                f"Squid {s.squid_version or 'not installed'}{' (running)' if s.running else ''}"
+            )
+            if op.name == "status":
+                w.show_tab(w.status_view)
+        else:
+            w.preview.forget_plan()
+            message = _outcome_text(op.name, host, result)
+            w.panel.finish(True, message)
+        w.statusBar().showMessage(message)
+        self.finished.emit(op.name, True)
+
+    def _failed(self, op: Operation, project: Project, exc: Exception) -> None:
+        self._done()
+        if isinstance(exc, HostKeyUnknown):
+            if HostKeyDialog(exc, self.window).exec() == QDialog.DialogCode.Accepted:
+                self.accepted[(project.ssh.host, project.ssh.port)] = exc.fingerprint
+                self.run(op.name)
+            else:
+                self._report(op, exc, "The server's host key was not trusted; nothing was sent to it.")
+        elif isinstance(exc, HostKeyChanged):
+            self._report(op, exc, str(exc).split(". ", 1)[0] + ". Nothing was sent to the server.")
+            host_key_changed(self.window, exc)
+        elif isinstance(exc, SecretNeeded) and exc.kind in credentials.NEEDED:
+            try:
+                self.secret(credentials.NEEDED[exc.kind], project)
+            except _Abandoned:
+                self._report(op, exc, f"Stopped: {exc}.")
+            else:
+                self.run(op.name)
+        elif isinstance(exc, Cancelled):
+            self._report(op, exc, "Cancelled. Nothing on the server was changed.")
+        elif isinstance(exc, RemoteError):
+            if isinstance(exc, AuthenticationFailed):
+                self._refused((Kind.SSH, Kind.PASSPHRASE), project)
+            if isinstance(exc, SudoFailed):
+                self._refused((Kind.SUDO,), project)
+            self._report(op, exc, str(exc))
+        else:
+            detail = "".join(traceback.format_exception(exc))
+            self._report(op, exc, f"An unexpected error stopped the run ({type(exc).__name__}).", detail)
+
+    def _report(self, op: Operation, exc: BaseException, message: str, detail: str = "") -> None:
+        w = self.window
+        if op.in_panel:
+            if detail:
+                w.panel.finish(False, message, detail)
+            else:
+                w.panel.finish_error(exc, message)
+        else:
+            QMessageBox.warning(w, "The server could not be reached" if op.name == "test" else "Stopped", message)
+        w.statusBar().showMessage(message.splitlines()[0])
+        self.finished.emit(op.name, False)
+
+
+def _work(name: str, project: Project, session: SshSession, passwords: setup.Passwords) -> Any:
+    def work(emit: setup.Emit, cancelled: Callable[[], bool]) -> Any:
+        try:
+            if name == "apply":
+                return setup.apply(project, session, passwords, emit=emit, cancel=cancelled)
+            if name == "plan":
+                return setup.check(project, session, passwords)[0]
+            if name in ("status", "test"):
+                return setup.status(session)
+            if name == "rollback":
+                return setup.rollback(session, emit=emit)
+            return setup.remove(session, emit=emit)
+        finally:
+            session.close()
+
+    return work
+
+
+def _outcome_text(name: str, host: str, outcome: setup.Outcome) -> str:
+    took = f"({outcome.seconds:.1f} s, {outcome.round_trips} SSH commands)"
+    if name == "apply":
+        if outcome.changed:
+            return f"Applied. Squid on {host} serves the new rules on port {outcome.plan.port}. {took}"
+        return f"Nothing to change: {host} already runs this configuration. {took}"
+    if not outcome.changed:
+        return "Nothing to roll back." if name == "rollback" else "No sensorproxy rules were on the server."
+    if name == "rollback":
+        return f"Rolled back: {host} serves the previous configuration. {took}"
+    return f"Removed sensorproxy's rules from {host}. {took}"

@@ -1,0 +1,89 @@
+"""Look and feel: the Fusion style in the system's light or dark scheme, SVG icons, and the few colours
+the window uses for errors and diffs, picked to stay readable in both schemes."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
+
+ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
+# SENSORPROXY_THEME=dark|light overrides the system scheme (screenshots, or a desktop that reports none).
+THEME_ENV = "SENSORPROXY_THEME"
+
+
+@cache
+def icon(name: str) -> QIcon:
+    """An icon from resources/icons; SVG, so it stays sharp at any scale factor."""
+    path = ICONS / f"{name}.svg"
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    return QIcon(str(path))
+
+
+def apply(app: QApplication) -> None:
+    """Fusion in the current scheme, and follow the system when it switches between light and dark."""
+    app.setStyle("Fusion")
+    app.setWindowIcon(icon("app"))
+    _use_scheme(app)
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: _use_scheme(app))
+
+
+def _use_scheme(app: QApplication) -> None:
+    wanted = os.environ.get(THEME_ENV, "").lower()
+    if wanted not in {"dark", "light"}:
+        wanted = "dark" if app.styleHints().colorScheme() == Qt.ColorScheme.Dark else "light"
+    app.setPalette(_dark_palette() if wanted == "dark" else app.style().standardPalette())
+
+
+def _dark_palette() -> QPalette:
+    p = QPalette()
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    colors = {
+        role.Window: "#2b2d30",
+        role.WindowText: "#e6e6e6",
+        role.Base: "#1e1f22",
+        role.AlternateBase: "#26282b",
+        role.ToolTipBase: "#3c3f41",
+        role.ToolTipText: "#e6e6e6",
+        role.PlaceholderText: "#8a8f98",
+        role.Text: "#e6e6e6",
+        role.Button: "#393b40",
+        role.ButtonText: "#e6e6e6",
+        role.BrightText: "#ff6b6b",
+        role.Highlight: "#2f65ca",
+        role.HighlightedText: "#ffffff",
+        role.Link: "#6ea8fe",
+        role.Mid: "#4a4d52",
+        role.Dark: "#1a1b1e",
+        role.Light: "#50535a",
+    }
+    for r, c in colors.items():
+        p.setColor(r, QColor(c))
+    for r in (role.Text, role.ButtonText, role.WindowText):
+        p.setColor(group.Disabled, r, QColor("#7a7e85"))
+    return p
+
+
+def is_dark() -> bool:
+    return QGuiApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def color(name: str) -> QColor:
+    """Named colours for text and backgrounds, in the variant that reads well on the current scheme."""
+    light, dark = _COLORS[name]
+    return QColor(dark if is_dark() else light)
+
+
+_COLORS = {
+    "error": ("#b71c1c", "#ff8a80"),
+    "ok": ("#1b5e20", "#81c784"),
+    "muted": ("#5f6b7a", "#9aa3ad"),
+    "accent": ("#174f9c", "#8ab4f8"),
+    "added": ("#e6f4ea", "#1f3a26"),
+    "removed": ("#fce8e6", "#4a2326"),
+}

@@ -1,0 +1,72 @@
+"""Driving real dialogs in tests: the next modal dialog is read and one of its buttons clicked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QWidget
+
+from core import projectfile
+from core.model import Project
+from core.remote.hostkeys import KnownHosts
+from gui.main_window import MainWindow
+
+
+@dataclass
+class Seen:
+    """What the dialogs showed: their titles and all their label texts."""
+
+    titles: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+
+def answer_dialogs(*answers: tuple[str, str | None], seen: Seen | None = None) -> Seen:
+    """For each (button text, text to type) in order: wait for a modal dialog, type into its first line
+    edit when given, and click the button whose text starts with the given one."""
+    seen = seen or Seen()
+    queue = list(answers)
+
+    def attempt() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, attempt)
+            return
+        button_text, typed = queue.pop(0)
+        seen.titles.append(dialog.windowTitle())
+        seen.texts.append("\n".join(label.text() for label in dialog.findChildren(QLabel)))
+        if typed is not None:
+            dialog.findChildren(QLineEdit)[0].setText(typed)
+        buttons = [b for b in dialog.findChildren(QAbstractButton) if b.text().replace("&", "").startswith(button_text)]
+        assert buttons, f"no button {button_text!r} in {dialog.windowTitle()!r}"
+        buttons[0].click()
+        if queue:
+            QTimer.singleShot(20, attempt)
+
+    QTimer.singleShot(0, attempt)
+    return seen
+
+
+def open_window(qtbot, project: Project | Path, tmp_path: Path, known_hosts: KnownHosts | None = None) -> MainWindow:
+    path = project if isinstance(project, Path) else None
+    loaded = projectfile.load(project) if isinstance(project, Path) else project
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(loaded, path, settings=settings, known_hosts=known_hosts or KnownHosts(tmp_path / "kh"))
+    qtbot.addWidget(window, before_close_func=_forget_changes)
+    window.show()
+    return window
+
+
+def _forget_changes(window: MainWindow) -> None:
+    """Teardown closes the window; an edited one would otherwise wait for the unsaved-changes answer."""
+    window._form_dirty = False
+    window.undo.setClean()
+
+
+def texts(widget: QWidget) -> str:
+    """Every text a widget and its children show, to prove a secret is not among them."""
+    parts = [w.text() for w in widget.findChildren(QLabel)]
+    parts += [w.text() for w in widget.findChildren(QLineEdit) if w.echoMode() == QLineEdit.EchoMode.Normal]
+    parts += [w.toPlainText() for w in widget.findChildren(QWidget) if hasattr(w, "toPlainText")]
+    return "\n".join(parts)
