@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox, QLabel, QLineEdit, QWidget
 
 from core import projectfile
 from core.model import Project
@@ -22,9 +22,10 @@ class Seen:
     texts: list[str] = field(default_factory=list)
 
 
-def answer_dialogs(*answers: tuple[str, str | None], seen: Seen | None = None) -> Seen:
-    """For each (button text, text to type) in order: wait for a modal dialog, type into its first line
-    edit when given, and click the button whose text starts with the given one."""
+def answer_dialogs(*answers: tuple[str, str | None] | tuple[str, str | None, str], seen: Seen | None = None) -> Seen:
+    """For each (button text, text to type[, check box to tick]) in order: wait for a modal dialog, type
+    into its first line edit when given, tick the box, and click the button whose text starts with the
+    given one."""
     seen = seen or Seen()
     queue = list(answers)
 
@@ -33,11 +34,14 @@ def answer_dialogs(*answers: tuple[str, str | None], seen: Seen | None = None) -
         if dialog is None:
             QTimer.singleShot(20, attempt)
             return
-        button_text, typed = queue.pop(0)
+        button_text, typed, *tick = queue.pop(0)
         seen.titles.append(dialog.windowTitle())
         seen.texts.append("\n".join(label.text() for label in dialog.findChildren(QLabel)))
         if typed is not None:
             dialog.findChildren(QLineEdit)[0].setText(typed)
+        for box in dialog.findChildren(QCheckBox):
+            if tick and box.text().startswith(tick[0]):
+                box.setChecked(True)
         buttons = [b for b in dialog.findChildren(QAbstractButton) if b.text().replace("&", "").startswith(button_text)]
         assert buttons, f"no button {button_text!r} in {dialog.windowTitle()!r}"
         buttons[0].click()
@@ -45,6 +49,22 @@ def answer_dialogs(*answers: tuple[str, str | None], seen: Seen | None = None) -
             QTimer.singleShot(20, attempt)
 
     QTimer.singleShot(0, attempt)
+    return seen
+
+
+def refuse_dialogs(window: QWidget) -> Seen:
+    """Close every modal dialog that opens while `window` lives, and note it: for runs that must not ask."""
+    seen = Seen()
+
+    def check() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is not None:
+            seen.titles.append(dialog.windowTitle())
+            dialog.close()
+
+    timer = QTimer(window, interval=50)
+    timer.timeout.connect(check)
+    timer.start()
     return seen
 
 

@@ -157,10 +157,11 @@ apt-get -o DPkg::Lock::Timeout="$1" install -y -q squid || exit 11
 
 def lock_and_probe(owner: str) -> str:
     """A command that takes the server lock, prints LOCKED and the probe, then holds the lock until its
-    stdin closes (the SSH session ends). When someone else holds it: BUSY and who, since when."""
+    stdin closes (the SSH session ends). When someone else holds it: BUSY and who, since when. It waits
+    a few seconds first, for a holder whose connection just dropped and which sshd is still ending."""
     body = (
         f"owner=$1; shift; exec 9>>{LOCK_FILE}\n"
-        f'if ! flock -n 9; then echo "BUSY $(cat {OWNER_FILE} 2>/dev/null)"; exit 0; fi\n'
+        f'if ! flock -w 3 9; then echo "BUSY $(cat {OWNER_FILE} 2>/dev/null)"; exit 0; fi\n'
         f'printf "%s\\n" "$owner" > {OWNER_FILE}\n'
         "echo LOCKED\n" + PROBE + "\necho @@sp-end\nexec cat >/dev/null\n"
     )

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import tempfile
 import textwrap
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,9 +58,9 @@ HOSTS = {
 
 
 def sh(
-    *cmd: str, check: bool = True, input: str | None = None, timeout: float = 120
+    *cmd: str, check: bool = True, input: str | None = None, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, check=check, capture_output=True, text=True, input=input, timeout=timeout)
+    return subprocess.run(cmd, check=check, capture_output=True, text=True, input=input, timeout=timeout, env=env)
 
 
 def wait_port(ip: str, port: int, timeout: float = 20.0, netns: str | None = None) -> None:
@@ -381,3 +382,115 @@ class Lab:
             sh("ip", "netns", "del", ns, check=False)
         sh("ip", "link", "del", BRIDGE, check=False)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Relay:
+    """A TCP relay on loopback in front of a lab address. While `hold()` is on, new connections wait
+    before anything is forwarded, so a test can act at a known point of a run."""
+
+    def __init__(self, ip: str, port: int) -> None:
+        if ipaddress.ip_address(ip) not in LAB_NET:
+            raise ValueError(f"{ip} is not a lab address")
+        self.target = (ip, port)
+        self.gate = threading.Event()
+        self.gate.set()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.server.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def hold(self) -> None:
+        self.gate.clear()
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        self.sockets.append(client)
+        if not self.gate.wait(60):
+            client.close()
+            return
+        upstream = socket.create_connection(self.target, timeout=10)
+        upstream.settimeout(None)
+        self.sockets.append(upstream)
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+
+    def close(self) -> None:
+        self.gate.set()
+        self.server.close()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # close() alone would wait for the pump blocked in recv()
+            sock.close()
+
+
+def _pump(src: socket.socket, dst: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while data := src.recv(65536):
+            dst.sendall(data)
+    with contextlib.suppress(OSError):
+        dst.shutdown(socket.SHUT_WR)
+
+
+class SecretService:
+    """A real Secret Service for this process: a private D-Bus session bus with gnome-keyring-daemon
+    on it, its login collection unlocked. `env` is what a process needs to use it."""
+
+    def __init__(self, home: Path) -> None:
+        run = home / "run"
+        run.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.env = {
+            "HOME": str(home),
+            "XDG_DATA_HOME": str(home / "data"),
+            "XDG_RUNTIME_DIR": str(run),
+            "PATH": os.environ["PATH"],
+        }
+        out = sh("dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1", timeout=30).stdout
+        address, pid = out.split()[:2]
+        self.bus_pid = int(pid)
+        self.env["DBUS_SESSION_BUS_ADDRESS"] = address
+        self.daemon = subprocess.Popen(
+            ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=self.env,
+        )
+        assert self.daemon.stdin is not None
+        self.daemon.stdin.write(b"unlock-pw")  # the login collection's password, read once from stdin
+        self.daemon.stdin.close()
+        deadline = time.monotonic() + 20
+        while "boolean true" not in self._has_owner():
+            if time.monotonic() > deadline or self.daemon.poll() is not None:
+                self.stop()
+                raise RuntimeError("gnome-keyring-daemon did not appear on the session bus")
+            time.sleep(0.1)
+
+    def _has_owner(self) -> str:
+        return sh(
+            "dbus-send",
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            "string:org.freedesktop.secrets",
+            check=False,
+            env=self.env,
+        ).stdout
+
+    def stop(self) -> None:
+        self.daemon.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.daemon.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.bus_pid, signal.SIGTERM)
