@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
@@ -74,6 +74,12 @@ class PreviewPane(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(split)
         self.forget_plan()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # light/dark switch: colours come from the theme
+            for view in (self.files, self.diff):
+                view.highlighter.rehighlight()  # type: ignore[attr-defined]
+        super().changeEvent(event)
 
     def show_files(self, text: str) -> None:
         _keep_scroll(self.files, text)
