@@ -12,18 +12,18 @@ from typing import TypeVar
 from core import credentials, projectfile
 from core.credentials import Kind
 from core.model import AuthMethod, Project, require_valid
-from core.remote import setup
+from core.remote import events, setup
 from core.remote.errors import HostKeyUnknown, SecretNeeded
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSecrets, SshSession
 
 T = TypeVar("T")
 MARKS = {
-    setup.Status.CHANGED: "changed",
-    setup.Status.UNCHANGED: "ok",
-    setup.Status.SKIPPED: "skipped",
-    setup.Status.FAILED: "FAILED",
-    setup.Status.ROLLED_BACK: "ROLLED BACK",
+    events.Status.CHANGED: "changed",
+    events.Status.UNCHANGED: "ok",
+    events.Status.SKIPPED: "skipped",
+    events.Status.FAILED: "FAILED",
+    events.Status.ROLLED_BACK: "ROLLED BACK",
 }
 
 
@@ -62,14 +62,14 @@ def passwords(project: Project, source: credentials.Source) -> setup.Passwords:
     )
 
 
-def print_event(event: setup.Event) -> None:
-    if isinstance(event, setup.LogEvent):
+def print_event(event: events.Event) -> None:
+    if isinstance(event, events.LogEvent):
         print(f"      {event.line}")
-    elif event.status is setup.Status.RUNNING:
-        print(f"  ... {setup.TITLES[event.step]}", flush=True)
+    elif event.status is events.Status.RUNNING:
+        print(f"  ... {events.TITLES[event.step]}", flush=True)
     else:
         detail = f": {event.message}" if event.message else ""
-        print(f"  [{MARKS[event.status]}] {setup.TITLES[event.step]}{detail}", flush=True)
+        print(f"  [{MARKS[event.status]}] {events.TITLES[event.step]}{detail}", flush=True)
         if event.diff:
             print(event.diff.rstrip("\n"))
 
@@ -90,7 +90,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         plan, state = setup.check(project, session, passwords(project, source))
         print(f"{project.ssh.host}: {state.os_name}, Squid {state.squid_version or 'not installed'}")
         for step in plan.steps:
-            print(f"  [{'change' if step.will_change else 'ok'}] {setup.TITLES[step.name]}: {step.detail}")
+            print(f"  [{'change' if step.will_change else 'ok'}] {events.TITLES[step.name]}: {step.detail}")
         if plan.files:
             print(plan.diff().rstrip("\n"))
         print("check mode: nothing on the server was changed")

@@ -13,12 +13,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from core.model import Project
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "sensorproxy"
 
@@ -72,8 +73,18 @@ class NoSecureStorage(RuntimeError):
     pass
 
 
+def _keyring() -> ModuleType:
+    """keyring, imported on first use: loading it and finding its backend takes about 0.1 s, which the
+    window's start-up should not wait for."""
+    import keyring
+    import keyring.errors
+
+    return keyring
+
+
 def backend() -> KeyringBackend:
-    return keyring.get_keyring()
+    kr: KeyringBackend = _keyring().get_keyring()
+    return kr
 
 
 def backend_name() -> str:
@@ -89,8 +100,10 @@ def secure_backend_available() -> bool:
 def get(kind: Kind, project: Project) -> str | None:
     if not secure_backend_available():
         return None
+    keyring = _keyring()
     try:
-        return keyring.get_password(SERVICE, identity(kind, project))
+        secret: str | None = keyring.get_password(SERVICE, identity(kind, project))
+        return secret
     except keyring.errors.KeyringError:
         return None  # locked or unreachable: ask instead
 
@@ -98,6 +111,7 @@ def get(kind: Kind, project: Project) -> str | None:
 def store(kind: Kind, project: Project, secret: str) -> None:
     if not secure_backend_available():
         raise NoSecureStorage(f"no secure keyring is available ({backend_name()}); nothing was stored")
+    keyring = _keyring()
     try:
         keyring.set_password(SERVICE, identity(kind, project), secret)
     except keyring.errors.KeyringError as exc:
@@ -108,6 +122,7 @@ def forget(kind: Kind, project: Project) -> bool:
     """True when something was deleted."""
     if not secure_backend_available():
         return False
+    keyring = _keyring()
     try:
         keyring.delete_password(SERVICE, identity(kind, project))
     except keyring.errors.PasswordDeleteError:

@@ -17,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sensorproxy-gui", description="The sensorproxy desktop window.")
     parser.add_argument("project", nargs="?", type=Path, help="a project file to open")
     parser.add_argument("--version", action="version", version=f"sensorproxy {__version__}")
+    parser.add_argument(
+        "--self-test", action="store_true", help="open the window, check that it shows, and exit (for installers)"
+    )
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -29,10 +32,17 @@ def main(argv: list[str] | None = None) -> int:
         try:
             project = projectfile.load(args.project)
         except projectfile.ProjectFileError as exc:
-            QMessageBox.critical(None, "Cannot open the project", str(exc))
+            print(f"sensorproxy-gui: {exc}", file=sys.stderr)
+            if not args.self_test:
+                QMessageBox.critical(None, "Cannot open the project", str(exc))
             return 1
     window = MainWindow(project, args.project)
     window.show()
+    if args.self_test:  # painted once, without waiting for work deferred until after start-up
+        shown = window.isVisible() and not window.grab().isNull() and window.model.rowCount() == len(project.sensors)
+        print(f"sensorproxy-gui self-test: {'window shown' if shown else 'FAILED'}, {window.model.rowCount()} sensors")
+        window.close()
+        return 0 if shown else 1
     return app.exec()
 
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.remote.setup import STEPS, Event, LogEvent, Status, StepEvent
+from core.remote.events import STEPS, Event, LogEvent, Status, StepEvent
 from gui import theme
 from gui.preview import code_view
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,14 +28,16 @@ from PySide6.QtWidgets import (
 from core import credentials, csvio, projectfile, squid
 from core.credentials import Kind
 from core.model import Project, Sensor, SshTarget, validate
-from core.remote.hostkeys import KnownHosts
 from gui import dialogs, theme
 from gui.apply_panel import ApplyPanel
 from gui.preview import PreviewPane
 from gui.proxy_form import ProxyForm
-from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel
-from gui.server_actions import ServerActions
+from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel, SensorView
 from gui.status_view import StatusView
+
+if TYPE_CHECKING:
+    from core.remote.hostkeys import KnownHosts
+    from gui.server_actions import ServerActions
 
 MAX_RECENT = 8
 PROJECT_FILTER = "sensorproxy projects (*.toml)"
@@ -62,10 +65,7 @@ class MainWindow(QMainWindow):
         self._password_identity: str | None = None
         self.undo = QUndoStack(self)
         self.model = SensorTableModel(project.sensors, self.undo, project.proxy.allow_wide_ranges)
-        self.filter = QSortFilterProxyModel(self)
-        self.filter.setSourceModel(self.model)
-        self.filter.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.filter.setFilterKeyColumn(-1)
+        self.filter = SensorView(self.model)
 
         self.table = QTableView()
         self.table.setModel(self.filter)
@@ -85,7 +85,9 @@ class MainWindow(QMainWindow):
         self.search.setPlaceholderText("Filter sensors (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Filter sensors")
-        self.search.textChanged.connect(self.filter.setFilterFixedString)
+        self._filter_timer = QTimer(self, singleShot=True, interval=120)  # typing stays smooth on big tables
+        self._filter_timer.timeout.connect(lambda: self.filter.set_filter(self.search.text()))
+        self.search.textChanged.connect(self._filter_timer.start)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -113,8 +115,8 @@ class MainWindow(QMainWindow):
         self.split.setStretchFactor(1, 2)
         self.setCentralWidget(self.split)
 
-        self.server = ServerActions(self, known_hosts)
-        self.server.busyChanged.connect(self._busy)
+        self._known_hosts = known_hosts
+        self._server: ServerActions | None = None
         self._refresh_timer = QTimer(self, singleShot=True, interval=150)
         self._refresh_timer.timeout.connect(self.refresh)
         self.model.problemsChanged.connect(self._refresh_timer.start)
@@ -127,7 +129,20 @@ class MainWindow(QMainWindow):
             self.split.restoreState(QByteArray(split))
         if path:
             self._remember_recent(path)
+        # The keyring loads after the window shows: it takes longer than everything else at start-up.
+        self._password_identity = credentials.identity(Kind.PROXY, project)
+        QTimer.singleShot(0, self.refresh_password_state)
         self.refresh()
+
+    @property
+    def server(self) -> ServerActions:
+        """Made on first use: SSH (paramiko) and bcrypt load then, not while the window starts."""
+        if self._server is None:
+            from gui.server_actions import ServerActions
+
+            self._server = ServerActions(self, self._known_hosts)
+            self._server.busyChanged.connect(self._busy)
+        return self._server
 
     # --- the project ------------------------------------------------------------------------------
     def project(self) -> Project:
@@ -186,7 +201,8 @@ class MainWindow(QMainWindow):
     def forget_proxy_password(self) -> None:
         project = self.project()
         credentials.forget(Kind.PROXY, project)
-        self.server.cache.pop(credentials.identity(Kind.PROXY, project), None)
+        if self._server is not None:
+            self._server.cache.pop(credentials.identity(Kind.PROXY, project), None)
         self.refresh_password_state()
         self.statusBar().showMessage("The proxy password was removed from the keyring", 5000)
 
@@ -421,7 +437,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Discard
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.server.busy:
+        if self._server is not None and self._server.busy:
             QMessageBox.information(
                 self, "A server task is running", "Wait until it finishes; the window closes safely after that."
             )

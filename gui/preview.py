@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
-from core.remote.setup import Plan
 from gui import theme
+
+if TYPE_CHECKING:
+    from core.remote.setup import Plan
 
 _DIRECTIVE = re.compile(r"^\s*([a-z_]+)\b")
 

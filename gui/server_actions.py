@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from core import credentials
 from core.credentials import Kind
 from core.model import AuthMethod, Project, validate
-from core.remote import setup
+from core.remote import events, setup
 from core.remote.errors import (
     AuthenticationFailed,
     Cancelled,
@@ -284,7 +284,7 @@ class ServerActions(QObject):
 
 
 def _work(name: str, project: Project, session: SshSession, passwords: setup.Passwords) -> Any:
-    def work(emit: setup.Emit, cancelled: Callable[[], bool]) -> Any:
+    def work(emit: events.Emit, cancelled: Callable[[], bool]) -> Any:
         try:
             if name == "apply":
                 return setup.apply(project, session, passwords, emit=emit, cancel=cancelled)

@@ -3,6 +3,8 @@ differs from the table."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -15,8 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from core.model import Project
-from core.remote.setup import ServerStatus
 from gui import theme
+
+if TYPE_CHECKING:
+    from core.remote.setup import ServerStatus
 
 COLUMNS = ("Address", "Name", "On the server", "In the table")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from core.remote.setup import Emit
+from core.remote.events import Emit
 
 Work = Callable[[Emit, Callable[[], bool]], Any]
 

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 
 import bcrypt
 
@@ -36,50 +35,11 @@ from core.remote.errors import (
     ValidationFailed,
     VerifyFailed,
 )
+from core.remote.events import TITLES, Emit, LogEvent, Status, StepEvent
 from core.remote.server import RemoteFile, ServerState
 from core.remote.session import SshSession
 
 DPKG_LOCK_TIMEOUT = 120
-
-STEPS = (
-    ("connect", "Connect"),
-    ("preflight", "Check the server"),
-    ("install", "Install Squid"),
-    ("backup", "Back up"),
-    ("write", "Write the configuration"),
-    ("validate", "Validate (squid -k parse)"),
-    ("enable", "Enable at boot"),
-    ("activate", "Start or reload Squid"),
-    ("verify", "Verify"),
-)
-TITLES = dict(STEPS)
-
-
-class Status(StrEnum):
-    RUNNING = "running"
-    CHANGED = "changed"
-    UNCHANGED = "unchanged"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-    ROLLED_BACK = "rolled back"
-
-
-@dataclass(frozen=True)
-class StepEvent:
-    step: str
-    status: Status
-    message: str = ""
-    diff: str = ""
-
-
-@dataclass(frozen=True)
-class LogEvent:
-    step: str
-    line: str
-
-
-Event = StepEvent | LogEvent
-Emit = Callable[[Event], None]
 
 
 @dataclass(frozen=True)

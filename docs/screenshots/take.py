@@ -22,9 +22,10 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core import projectfile, squid  # noqa: E402
 from core.model import Project  # noqa: E402
+from core.remote.events import LogEvent, Status, StepEvent  # noqa: E402
 from core.remote.hostkeys import KnownHosts  # noqa: E402
 from core.remote.server import RemoteFile, ServerState  # noqa: E402
-from core.remote.setup import LogEvent, Status, StepEvent, plan_apply  # noqa: E402
+from core.remote.setup import plan_apply  # noqa: E402
 from gui import theme  # noqa: E402
 from gui.main_window import MainWindow, empty_project  # noqa: E402
 from gui.sensor_model import ADDRESS, NAME  # noqa: E402

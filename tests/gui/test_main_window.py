@@ -202,11 +202,25 @@ def test_filter_and_sort_over_ten_thousand_rows(qtbot, tmp_path):
     sensors = tuple(Sensor(f"Sensor {i:05}", f"10.{i // 250}.{i % 250}.1") for i in range(10_000))
     w.model.reset(sensors, False)
     w.search.setText("Sensor 0999")
-    assert w.filter.rowCount() == 10  # 09990-09999
+    qtbot.waitUntil(lambda: w.filter.rowCount() == 10)  # 09990-09999, once typing pauses
+    w.search.setText("invalid")
+    w.model.setData(w.model.index(7, ADDRESS), "10.0.7.300")
+    qtbot.waitUntil(lambda: w.filter.rowCount() == 1)
+    assert w.filter.index(0, NAME).data() == "Sensor 00007"
     w.search.clear()
+    qtbot.waitUntil(lambda: w.filter.rowCount() == 10_000)
     w.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder)
     assert w.filter.index(0, NAME).data() == "Sensor 09999"
     assert w.filter.index(0, STATE).data() == "ready"
+
+
+def test_addresses_sort_by_number_and_invalid_ones_last(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    addresses = ["10.0.0.10", "fd00::1", "10.0.0.9", "not an ip", "10.0.0.0/24", "9.1.1.1"]
+    w.model.reset(tuple(Sensor(f"S{i}", a) for i, a in enumerate(addresses)), False)
+    w.table.sortByColumn(ADDRESS, Qt.SortOrder.AscendingOrder)
+    shown = [w.filter.index(r, ADDRESS).data() for r in range(w.filter.rowCount())]
+    assert shown == ["9.1.1.1", "10.0.0.0/24", "10.0.0.9", "10.0.0.10", "fd00::1", "not an ip"]
 
 
 def test_every_form_control_has_an_accessible_name(qtbot, tmp_path):
@@ -249,7 +263,7 @@ def test_proxy_password_stored_state_change_and_forget(qtbot, tmp_path, isolated
 def test_without_a_secure_keyring_remembering_is_off_and_says_why(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(credentials, "secure_backend_available", lambda: False)
     w = open_window(qtbot, EXAMPLE, tmp_path)
-    assert not w.form.password.remember.isEnabled()
+    qtbot.waitUntil(lambda: not w.form.password.remember.isEnabled())  # checked once the window shows
     assert not w.form.password.remember.isChecked()
     assert "kept in memory only" in w.form.password.remember.toolTip()
 

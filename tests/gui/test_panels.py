@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QApplication
 
 from core.model import Sensor
 from core.remote.errors import ValidationFailed
-from core.remote.setup import STEPS, LogEvent, Status, StepEvent
+from core.remote.events import STEPS, LogEvent, Status, StepEvent
 from gui import theme
 from gui.apply_panel import ApplyPanel
 from gui.status_view import StatusView

@@ -28,8 +28,9 @@ from core.remote.errors import (
     ValidationFailed,
     VerifyFailed,
 )
+from core.remote.events import Status, StepEvent
 from core.remote.session import SshSecrets, SshSession
-from core.remote.setup import Passwords, Status, StepEvent
+from core.remote.setup import Passwords
 from tests.lab.lab import HOSTS, SSH_PORT, SUDO_PASSWORD, SUDO_USER, Lab
 
 pytestmark = pytest.mark.lab

@@ -15,9 +15,9 @@ import pytest
 from core import credentials, projectfile
 from core.credentials import Kind
 from core.model import Sensor
+from core.remote.events import STEPS, Status
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSession
-from core.remote.setup import STEPS, Status
 from gui import server_actions
 from gui.apply_panel import FINAL
 from tests.lab.lab import HOSTS, SERVER_IP, SSH_PORT, SUDO_PASSWORD, SUDO_USER, Lab, Relay

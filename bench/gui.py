@@ -1,0 +1,138 @@
+"""The window: cold start against a bare PySide6 window, and 10,000 sensors in the table model.
+
+Every figure is the median of several runs with min and max, and a ratio to a baseline measured in the
+same run. Table operations run on the GUI thread, so each one's duration is the event-loop stall it
+causes; the baseline is Qt's own QStandardItemModel doing the same work with the same rows.
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui.py
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt  # noqa: E402
+from PySide6.QtGui import QStandardItemModel, QUndoStack  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from core import csvio  # noqa: E402
+from core.model import Sensor  # noqa: E402
+from gui.sensor_model import ADDRESS, NAME, SensorTableModel, SensorView  # noqa: E402
+
+RUNS = 5
+N = 10_000
+BARE_WINDOW = """
+import sys
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+w = QMainWindow()
+w.show()
+print("shown" if w.isVisible() and not w.grab().isNull() else "FAILED")
+"""
+
+
+def timed(fn: Callable[[], object], runs: int = RUNS, setup: Callable[[], object] | None = None) -> list[float]:
+    out = []
+    for _ in range(runs):
+        if setup:
+            setup()
+        start = time.perf_counter()
+        fn()
+        QApplication.processEvents()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def row(label: str, samples: list[float], base: list[float] | None = None) -> str:
+    med = statistics.median(samples)
+    ratio = f"{med / statistics.median(base):7.2f}x" if base else "   base "
+    spread = f"(min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})"
+    return f"{label:<58} {med * 1000:9.1f} ms  {spread}  {ratio}"
+
+
+def cold_start(tmp: Path) -> tuple[list[float], list[float]]:
+    env = {**os.environ, "HOME": str(tmp), "XDG_CONFIG_HOME": str(tmp), "QT_QPA_PLATFORM": "offscreen"}
+    example = ROOT / "resources" / "example" / "north-plant.toml"
+    app = [sys.executable, "-m", "gui.app", "--self-test", str(example)]
+    bare = [sys.executable, "-c", BARE_WINDOW]
+
+    def start(argv: list[str]) -> None:
+        out = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, check=True).stdout
+        assert "shown" in out, out
+
+    start(app)  # warm the file cache for both
+    start(bare)
+    return timed(lambda: start(bare)), timed(lambda: start(app))
+
+
+def main() -> None:
+    app = QApplication(sys.argv[:1])
+    sensors = tuple(Sensor(f"Sensor {i:05}", f"10.{i // 250}.{i % 250}.1", notes=f"rack {i % 40}") for i in range(N))
+    print(f"{'figure':<58} {'median':>12}")
+    with tempfile.TemporaryDirectory() as tmp:
+        bare, ours = cold_start(Path(tmp))
+        print(row("cold start: bare PySide6 window shown", bare))
+        print(row("cold start: sensorproxy-gui on the example shown", ours, bare))
+
+        csv_path = Path(tmp) / "sensors.csv"
+        csvio.write(sensors, csv_path)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        plain = timed(lambda: list(csv.reader(csv_path.open(encoding="utf-8-sig", newline=""))))
+        print(row(f"read {N:,} rows with Python's csv module alone", plain))
+        parse = timed(lambda: csvio.read(csv_path))
+        print(row(f"CSV import of {N:,} sensors (parse + validate each row)", parse, plain))
+
+    # The table: our model against QStandardItemModel with the same rows.
+    undo = QUndoStack()
+    ours_model = SensorTableModel((), undo)
+    ours_proxy = SensorView(ours_model)
+    std = QStandardItemModel(0, 5)
+    std_proxy = QSortFilterProxyModel()
+    std_proxy.setSourceModel(std)
+    std_proxy.setFilterKeyColumn(-1)
+
+    def std_load() -> None:
+        std.setRowCount(0)
+        std.setRowCount(N)
+        for r, s in enumerate(sensors):
+            for c, text in enumerate(("", s.name, s.address, s.notes, "ready")):
+                std.setData(std.index(r, c), text)
+
+    base = timed(std_load)
+    print(row(f"load {N:,} rows: QStandardItemModel", base))
+    print(row(f"load {N:,} rows: sensor model (one undoable insert + validate)", timed(
+        lambda: ours_model.add(list(sensors)), setup=lambda: ours_model.reset((), False)), base))  # fmt: skip
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    for label, column in (("sort by name", NAME), ("sort by address", ADDRESS)):
+        base = timed(lambda c=column: (std_proxy.sort(c, Qt.SortOrder.DescendingOrder), std_proxy.sort(-1)))
+        print(row(f"{label} (and back): QStandardItemModel", base))
+        mine = timed(lambda c=column: (ours_proxy.sort(c, Qt.SortOrder.DescendingOrder), ours_proxy.sort(-1)))
+        print(row(f"{label} (and back): sensor model", mine, base))
+
+    base = timed(lambda: (std_proxy.setFilterFixedString("Sensor 0999"), std_proxy.setFilterFixedString("")))
+    print(row("filter 'Sensor 0999' (and clear): QStandardItemModel", base))
+    mine = timed(lambda: (ours_proxy.set_filter("Sensor 0999"), ours_proxy.set_filter("")))
+    print(row("filter 'Sensor 0999' (and clear): sensor model", mine, base))
+
+    flips = iter(["10.250.0.9", "10.250.0.10"] * 10)
+    mine = timed(lambda: ours_model.setData(ours_model.index(5, ADDRESS), next(flips)), runs=9)
+    print(row(f"edit one address: sensor model (revalidates all {N:,}; no baseline)", mine))
+    print(f"peak memory: {rss_before / 1024:.0f} MiB before the table, {rss_after / 1024:.0f} MiB after both models")
+    app.quit()
+
+
+if __name__ == "__main__":
+    main()
