@@ -3,6 +3,8 @@ state of the proxy password. Server runs against the real lab are in tests/lab/t
 
 from __future__ import annotations
 
+import keyring
+from keyring.backends import fail
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QMessageBox, QPlainTextEdit, QSpinBox
@@ -260,12 +262,29 @@ def test_proxy_password_stored_state_change_and_forget(qtbot, tmp_path, isolated
     assert field.edit.text() == ""
 
 
-def test_without_a_secure_keyring_remembering_is_off_and_says_why(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(credentials, "secure_backend_available", lambda: False)
+def test_without_a_secure_keyring_nothing_is_stored_and_the_user_is_told_once(qtbot, tmp_path, monkeypatch):
+    keyring.set_keyring(fail.Keyring())  # the `isolated` fixture puts the previous backend back
     w = open_window(qtbot, EXAMPLE, tmp_path)
     qtbot.waitUntil(lambda: not w.form.password.remember.isEnabled())  # checked once the window shows
     assert not w.form.password.remember.isChecked()
     assert "kept in memory only" in w.form.password.remember.toolTip()
+    project = w.project()
+    seen = answer_dialogs(("OK", "ssh-Secret-1", "Remember"), ("OK", "sudo-Secret-2"))
+    assert w.server.secret(Kind.SSH, project) == "ssh-Secret-1"
+    assert w.server.secret(Kind.SUDO, project) == "sudo-Secret-2"
+    assert "No secure keyring is available (keyring.backends.fail.Keyring)" in seen.texts[0]
+    assert "No secure keyring" not in seen.texts[1]
+    assert w.server.secret(Kind.SSH, project) == "ssh-Secret-1"  # kept for the session, not asked again
+    w.settings.sync()
+    written = [f for f in tmp_path.rglob("*") if f.is_file()]
+    assert not [f for f in written if b"Secret-" in f.read_bytes()]
+
+
+def test_about_names_the_keyring_backend(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    seen = answer_dialogs(("OK", None))
+    w.about()
+    assert "Keyring:</b> tests.conftest.MemoryKeyring" in seen.texts[0]
 
 
 def test_the_window_title_uses_the_site_of_the_form(qtbot, tmp_path):
