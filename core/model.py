@@ -137,9 +137,15 @@ def text_problem(value: str, *, what: str, max_len: int, required: bool) -> str 
     return None
 
 
+@lru_cache(maxsize=1 << 17)
+def _network(address: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """Parsed once per distinct address: validation, rendering and the overlap check all need it."""
+    return ipaddress.ip_network(address, strict=True)
+
+
 def canonical_address(address: str) -> str:
     """`10.0.0.5`, `10.0.0.0/24`, `fd00::5`; host networks (/32, /128) written as plain hosts."""
-    net = ipaddress.ip_network(address, strict=True)
+    net = _network(address)
     if net.num_addresses == 1:
         return str(net.network_address)
     return str(net)
@@ -154,7 +160,7 @@ def address_problem(address: str) -> str | None:
     if "%" in address:
         return f"{address!r} has an IPv6 zone; Squid rules cannot use link-local zones"
     try:
-        net = ipaddress.ip_network(address, strict=True)
+        net = _network(address)
     except ValueError as exc:
         if "has host bits set" in str(exc):
             base = ipaddress.ip_network(address, strict=False)
@@ -171,7 +177,7 @@ def address_problem(address: str) -> str | None:
 
 
 def wide_range_problem(address: str) -> str | None:
-    net = ipaddress.ip_network(address, strict=True)
+    net = _network(address)
     widest = WIDEST_IPV4_PREFIX if net.version == 4 else WIDEST_IPV6_PREFIX
     if net.prefixlen < widest:
         return (
@@ -315,7 +321,7 @@ def _sensor_problems(sensor: Sensor, allow_wide: bool) -> tuple[tuple[str, str],
 @lru_cache(maxsize=1 << 17)
 def _span(address: str) -> tuple[int, int, int]:
     """(version, first, last) of a valid address or subnet."""
-    net = ipaddress.ip_network(address)
+    net = _network(address)
     return net.version, int(net.network_address), int(net.broadcast_address)
 
 
