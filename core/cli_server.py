@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from core import credentials, projectfile
+from core import accesslog, credentials, projectfile
 from core.credentials import Kind
 from core.model import AuthMethod, Project, require_valid
 from core.remote import events, setup
@@ -122,7 +122,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     def work(project: Project, session: SshSession, _source: credentials.Source) -> int:
-        st = setup.status(session)
+        st = setup.status(session, with_log=args.sensors)
         s = st.state
         print(f"server:    {project.ssh.host} ({s.os_name}, {s.arch})")
         print(
@@ -143,9 +143,22 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"  {row.address:<40} {row.name}{'' if row.in_project else '   (not in the project)'}")
         for note in st.managed.notes:
             print(f"  note: {note}")
+        if args.sensors:
+            print_connections(project, st)
         return 0
 
     return _with_session(args, work)
+
+
+def print_connections(project: Project, st: setup.ServerStatus) -> None:
+    rows, strangers = st.connections(project)
+    print(f"connections (the last {len(st.log)} lines of {accesslog.LOG_FILE}):")
+    for seen in rows:
+        print(f"  {seen.address:<24} {seen.name:<24} {seen.result:<22} {seen.when:<24} {seen.destination}")
+    tunnelled = sum(seen.result == accesslog.ESTABLISHED for seen in rows)
+    print(f"  {tunnelled} of {len(rows)} enabled sensors tunnelled through")
+    for seen in strangers:
+        print(f"  not in the project: {seen.address:<24} {seen.result:<22} {seen.when:<24} {seen.destination}")
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -207,6 +220,7 @@ def add_commands(sub: argparse._SubParsersAction, add: Callable[[str, str], argp
     p.set_defaults(func=cmd_apply)
 
     p = add("status", "what the server runs and which sensors its rules allow")
+    p.add_argument("--sensors", action="store_true", help="also each sensor's last connection, from the access log")
     p.set_defaults(func=cmd_status)
 
     p = add("rollback", "put back the files from before the last change")

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from gui.server_actions import ServerActions
 
 MAX_RECENT = 8
+STATUS_REFRESH_MS = 15_000
 PROJECT_FILTER = "sensorproxy projects (*.toml)"
 CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
 
@@ -117,6 +118,10 @@ class MainWindow(QMainWindow):
 
         self._known_hosts = known_hosts
         self._server: ServerActions | None = None
+        self._watch_status = False
+        self.status_timer = QTimer(self, interval=STATUS_REFRESH_MS)
+        self.status_timer.timeout.connect(self._refresh_status)
+        self.status_timer.start()
         self._refresh_timer = QTimer(self, singleShot=True, interval=150)
         self._refresh_timer.timeout.connect(self.refresh)
         self.model.problemsChanged.connect(self._refresh_timer.start)
@@ -142,7 +147,18 @@ class MainWindow(QMainWindow):
 
             self._server = ServerActions(self, self._known_hosts)
             self._server.busyChanged.connect(self._busy)
+            self._server.finished.connect(self._server_finished)
         return self._server
+
+    def _server_finished(self, name: str, ok: bool) -> None:
+        if name == "status":
+            self._watch_status = ok  # keep the view current only while reading the server works
+
+    def _refresh_status(self) -> None:
+        """While Server status is open, read it again now and then: sensors keep connecting."""
+        showing = self.tabs.currentWidget() is self.status_view and self.isVisible()
+        if self._watch_status and showing and not self.server.busy:
+            self.server.run("status")
 
     # --- the project ------------------------------------------------------------------------------
     def project(self) -> Project:

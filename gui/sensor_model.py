@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QBrush, QUndoCommand, QUndoStack
 
-from core.model import Problem, Sensor, validate_sensors
+from core.model import Problem, Sensor, canonical_address, validate_sensors
 from gui import theme
 
 ENABLED, NAME, ADDRESS, NOTES, STATE = range(5)
@@ -38,6 +38,7 @@ class SensorTableModel(QAbstractTableModel):
         self._allow_wide = allow_wide
         self._problems: dict[tuple[int, str], str] = {}  # (row, field) -> reasons
         self._row_problems: dict[int, str] = {}  # row -> every reason of the row
+        self._connections: dict[str, str] = {}  # canonical address -> latest access-log result
         self._revalidate()
 
     # --- reading ---------------------------------------------------------------------------------
@@ -48,7 +49,19 @@ class SensorTableModel(QAbstractTableModel):
         return self._sensors[row]
 
     def state(self, row: int) -> str:
-        return "invalid" if row in self._row_problems else ("ready" if self._sensors[row].enabled else "off")
+        """Validation first; then what the server's access log last said about the sensor, if read."""
+        if row in self._row_problems:
+            return "invalid"
+        sensor = self._sensors[row]
+        if not sensor.enabled:
+            return "off"
+        return self._connections.get(canonical_address(sensor.address), "ready")
+
+    def set_connections(self, results: dict[str, str]) -> None:
+        """Each sensor's latest result from the server (by canonical address), shown in the state column."""
+        self._connections = results
+        if self._sensors:
+            self.dataChanged.emit(self.index(0, STATE), self.index(len(self._sensors) - 1, STATE))
 
     def problems(self) -> list[Problem]:
         return validate_sensors(tuple(self._sensors), allow_wide=self._allow_wide)

@@ -226,6 +226,8 @@ class ServerActions(QObject):
             message = f"Compared with {host}: {'changes pending' if result.changed else 'up to date'}"
         elif op.name in ("status", "test"):
             w.status_view.show_status(host, result, project)
+            rows, _ = result.connections(project)
+            w.model.set_connections({seen.address: seen.result for seen in rows if seen.last})
             s = result.state
             message = (
                 f"Connected to {project.ssh.user}@{host}: {s.os_name}, "

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import accesslog
 from core.model import Project
 from gui import theme
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from core.remote.setup import ServerStatus
 
 COLUMNS = ("Address", "Name", "On the server", "In the table")
+SEEN_COLUMNS = ("Address", "Name", "Result", "Last seen", "Last destination")
 
 
 class StatusView(QWidget):
@@ -44,10 +46,21 @@ class StatusView(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setAccessibleName("Sensors the server allows")
+        self.seen_summary = QLabel()
+        self.seen_summary.setWordWrap(True)
+        self.seen = QTableWidget(0, len(SEEN_COLUMNS))
+        self.seen.setHorizontalHeaderLabels(SEEN_COLUMNS)
+        self.seen.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.seen.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.seen.verticalHeader().hide()
+        self.seen.horizontalHeader().setStretchLastSection(True)
+        self.seen.setAccessibleName("Connections from the access log")
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addLayout(form)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.seen_summary)
+        layout.addWidget(self.seen, 1)
 
     def show_status(self, host: str, status: ServerStatus, project: Project) -> None:
         s = status.state
@@ -80,6 +93,7 @@ class StatusView(QWidget):
                 self.table.setItem(i, col, item)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
+        self._show_connections(status, project)
         if status.managed is None:
             self.summary.setText(f"<b>{host} has no sensorproxy rules.</b> Apply to set it up.")
         elif differ:
@@ -87,3 +101,22 @@ class StatusView(QWidget):
         else:
             allowed = len(status.managed.allowed())
             self.summary.setText(f"<b>The server allows exactly the table's {allowed} enabled sensor(s).</b>")
+
+    def _show_connections(self, status: ServerStatus, project: Project) -> None:
+        rows, strangers = status.connections(project)
+        tunnelled = sum(seen.result == accesslog.ESTABLISHED for seen in rows)
+        self.seen_summary.setText(
+            f"<b>Connections</b> (the last {len(status.log):,} lines of {accesslog.LOG_FILE}, refreshed while "
+            f"this tab is open): {tunnelled} of {len(rows)} enabled sensor(s) tunnelled through"
+            + (f"; {len(strangers)} client(s) not in the table" if strangers else "")
+        )
+        self.seen.setRowCount(len(rows) + len(strangers))
+        for i, seen in enumerate((*rows, *strangers)):
+            stranger = i >= len(rows)
+            name = "not in the table" if stranger else seen.name
+            for col, text in enumerate((seen.address, name, seen.result, seen.when, seen.destination)):
+                item = QTableWidgetItem(text)
+                if stranger or seen.result not in (accesslog.ESTABLISHED,):
+                    item.setForeground(theme.color("error" if seen.result != accesslog.NEVER else "muted"))
+                self.seen.setItem(i, col, item)
+        self.seen.resizeColumnsToContents()

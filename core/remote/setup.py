@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import bcrypt
 
-from core import squid
+from core import accesslog, squid
 from core.model import Project
 from core.remote import server
 from core.remote.errors import (
@@ -512,6 +512,11 @@ class ServerStatus:
     managed: squid.ReadBack | None
     last_apply: str | None
     backups: tuple[str, ...]
+    log: tuple[accesslog.Entry, ...] = ()  # the tail of Squid's access log, when it was read
+
+    def connections(self, project: Project) -> tuple[tuple[accesslog.Seen, ...], tuple[accesslog.Seen, ...]]:
+        """Per enabled sensor of the project, and per unknown client: the latest access-log line."""
+        return accesslog.summarize(list(self.log), project.normalized().sensors)
 
     @property
     def port(self) -> int | None:
@@ -527,10 +532,17 @@ class ServerStatus:
         return tuple(rows)
 
 
-def status(session: SshSession, *, layout: squid.SquidLayout | None = None) -> ServerStatus:
+def status(session: SshSession, *, layout: squid.SquidLayout | None = None, with_log: bool = True) -> ServerStatus:
+    """What the server runs, its managed rules read back, and (with_log) the tail of the access log."""
     layout = layout or squid.SquidLayout()
     if session.client is None:
         session.connect()
     state = probe(session, layout)
     last = state.backups[-1] if state.backups else None
-    return ServerStatus(state, managed_rules(layout, state), last, state.backups)
+    log: tuple[accesslog.Entry, ...] = ()
+    if with_log:
+        result = session.script(
+            '[ -r "$1" ] && tail -n "$2" "$1"; exit 0\n', accesslog.LOG_FILE, str(accesslog.TAIL_LINES)
+        )
+        log = tuple(accesslog.parse(session.check(result, "reading Squid's access log").stdout))
+    return ServerStatus(state, managed_rules(layout, state), last, state.backups, log)

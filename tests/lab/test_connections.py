@@ -1,0 +1,83 @@
+"""Proof of connection from real traffic: curl from the lab's sensors through the real Squid, then the
+access log read back over SSH — by core, by `sensorproxy status --sensors`, and in the window."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core import projectfile
+from core.accesslog import AUTH_FAILED, DENIED, ESTABLISHED, LOG_FILE, NEVER
+from core.model import Sensor
+from core.remote import setup
+from core.remote.hostkeys import KnownHosts
+from core.remote.setup import Passwords
+from gui.sensor_model import STATE
+from tests.lab.lab import HOSTS, SERVER_IP, SSH_PORT, Lab, lab_ip
+from tests.lab.test_apply import ALLOWED, AUTH, codes
+from tests.lab.test_apply import DENIED as DENIED_CODES
+from tests.lab.test_cli import cli
+from tests.lab.test_gui import host_key
+from tests.qt_helpers import open_window
+
+pytestmark = pytest.mark.lab
+PASSWORD = "Seen-pass-3141"
+
+
+def wait_for_lines(count: int, since: int) -> None:
+    """Squid logs a tunnel when it closes, through its log daemon: wait until the lines are written."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if len(Path(LOG_FILE).read_bytes()[since:].splitlines()) >= count:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"Squid did not log {count} lines")
+
+
+def test_access_log_shows_who_tunnelled_who_was_denied_and_who_failed_to_log_in(lab: Lab, known_hosts, qtbot, tmp_path):
+    project = replace(lab.project("sp-s1", "sp-s2", auth_enabled=True, auth_user="seen"), site="Seen")
+    with lab.session(known_hosts) as session:
+        setup.apply(project, session, Passwords(proxy=PASSWORD))
+    log = Path(LOG_FILE)
+    start = log.stat().st_size if log.exists() else 0
+    assert codes(lab.curl("sp-s1", credentials=f"seen:{PASSWORD}")) == ALLOWED
+    assert codes(lab.curl("sp-s2", credentials="seen:wrong")) == AUTH
+    assert codes(lab.curl("sp-s3", credentials=f"seen:{PASSWORD}")) == DENIED_CODES
+    wait_for_lines(3, start)
+
+    # core
+    with lab.session(known_hosts) as session:
+        status = setup.status(session)
+    rows, strangers = status.connections(project)
+    assert [(s.address, s.result) for s in rows] == [(HOSTS["sp-s1"], ESTABLISHED), (HOSTS["sp-s2"], AUTH_FAILED)]
+    assert rows[0].destination == "hub.azure-devices.net:443"
+    assert [(s.address, s.result) for s in strangers][:1] == [(HOSTS["sp-s3"], DENIED)]
+
+    # the CLI
+    path = tmp_path / "seen.toml"
+    spare = Sensor("Spare", lab_ip(40))  # in the project, never configured: not seen
+    projectfile.save(replace(project, sensors=(*project.sensors, spare)), path)
+    known = KnownHosts(tmp_path / "config" / "known_hosts")  # the CLI's, through SENSORPROXY_CONFIG_DIR
+    known.pin(f"[{SERVER_IP}]:{SSH_PORT}", host_key(lab))
+    out = cli(tmp_path, "status", str(path), "--sensors").stdout
+    assert f"{HOSTS['sp-s1']}" in out
+    assert "1 of 3 enabled sensors tunnelled through" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  172.30.77.")}
+    assert ESTABLISHED in lines[HOSTS["sp-s1"]]
+    assert AUTH_FAILED in lines[HOSTS["sp-s2"]]
+    assert NEVER in lines[lab_ip(40)]
+    assert f"not in the project: {HOSTS['sp-s3']}" in out
+
+    # the window: the status view and the table's state column
+    w = open_window(qtbot, path, tmp_path, known)
+    with qtbot.waitSignal(w.server.finished, timeout=60_000) as done:
+        w.server.run("status")
+    assert done.args == ["status", True]
+    assert "1 of 3 enabled sensor(s) tunnelled through; " in w.status_view.seen_summary.text()
+    states = [w.model.index(r, STATE).data() for r in range(w.model.rowCount())]
+    assert states == [ESTABLISHED, AUTH_FAILED, "ready"]
+    shown = [w.status_view.seen.item(r, 0).text() for r in range(w.status_view.seen.rowCount())]
+    assert HOSTS["sp-s3"] in shown
