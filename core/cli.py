@@ -8,8 +8,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from core import __version__, cli_server, credentials, csvio, projectfile, squid
-from core.model import InvalidProject, Project, SshTarget, validate
+from core import __version__, atomicfile, cli_server, credentials, csvio, projectfile, sheet, squid
+from core.model import InvalidProject, Project, SshTarget, require_valid, validate
 from core.remote.errors import RemoteError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -71,6 +71,17 @@ def cmd_export_csv(args: argparse.Namespace) -> int:
     project = projectfile.load(args.project)
     csvio.write(project.sensors, args.csv)
     print(f"exported {len(project.sensors)} sensor(s) to {args.csv}")
+    return EXIT_OK
+
+
+def cmd_sheet(args: argparse.Namespace) -> int:
+    project = projectfile.load(args.project)
+    require_valid(project)
+    password = None
+    if args.with_password and project.proxy.auth_enabled:
+        password = credentials.Source(project).require(credentials.Kind.PROXY)
+    atomicfile.write_text(args.csv, "\ufeff" + sheet.to_csv(project, password))  # BOM: Excel reads UTF-8
+    print(f"wrote the commissioning sheet for {len(sheet.rows(project))} sensor(s) to {args.csv}")
     return EXIT_OK
 
 
@@ -143,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("export-csv", "write the sensors to a CSV file Excel opens")
     p.add_argument("csv", type=Path, metavar="CSV")
     p.set_defaults(func=cmd_export_csv)
+
+    p = add("sheet", "write the commissioning sheet (what to enter on each sensor) as CSV; the window also makes PDF")
+    p.add_argument("csv", type=Path, metavar="CSV")
+    p.add_argument("--with-password", action="store_true", help="print the proxy password on it (keyring or prompt)")
+    p.set_defaults(func=cmd_sheet)
 
     p = add("validate", "print every problem in the project; exit 1 if there is any")
     p.set_defaults(func=cmd_validate)

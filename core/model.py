@@ -63,6 +63,7 @@ class ProxySettings:
     allowlist: tuple[str, ...] = DEFAULT_ALLOWLIST
     parent: ParentProxy | None = None
     allow_wide_ranges: bool = False
+    sensor_host: str = ""  # the proxy's address as the sensors reach it; empty: the same as the SSH host
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,8 @@ def validate_proxy(proxy: ProxySettings) -> list[Problem]:
         if not proxy.allowlist:
             problems.append(Problem("proxy", "allowlist", "the allowlist is on but empty; nothing could pass"))
         problems += _validate_allowlist(proxy.allowlist)
+    if proxy.sensor_host and (msg := host_problem(proxy.sensor_host)):
+        problems.append(Problem("proxy", "sensor_host", msg))
     if proxy.parent is not None:
         p = proxy.parent
         checks = [("parent.host", host_problem(p.host)), ("parent.port", port_problem(p.port))]

@@ -47,6 +47,7 @@ def to_dict(project: Project) -> dict[str, Any]:
             "allowlist_enabled": proxy.allowlist_enabled,
             "allowlist": list(proxy.allowlist),
             "allow_wide_ranges": proxy.allow_wide_ranges,
+            "sensor_host": proxy.sensor_host,
         },
         "sensors": [
             {"name": s.name, "address": s.address, "enabled": s.enabled, "notes": s.notes} for s in project.sensors
@@ -219,6 +220,7 @@ def from_dict(data: dict[str, Any], path: Path, text: str = "") -> Project:
             allowlist=tuple(allowlist),
             parent=parent,
             allow_wide_ranges=r.get(proxy, "proxy", "allow_wide_ranges", bool, False),
+            sensor_host=r.get(proxy, "proxy", "sensor_host", str, ""),
         ),
         sensors=tuple(sensors),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import credentials, csvio, projectfile, squid
+from core import __version__, atomicfile, credentials, csvio, projectfile, sheet, squid
 from core.credentials import Kind
 from core.model import Project, Sensor, SshTarget, validate
-from gui import dialogs, theme
+from gui import dialogs, sheet_export, theme
 from gui.apply_panel import ApplyPanel
 from gui.preview import PreviewPane
 from gui.proxy_form import ProxyForm
@@ -43,6 +44,7 @@ MAX_RECENT = 8
 STATUS_REFRESH_MS = 15_000
 PROJECT_FILTER = "sensorproxy projects (*.toml)"
 CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
+SHEET_FILTER = "PDF (*.pdf);;CSV (*.csv)"
 
 
 def empty_project() -> Project:
@@ -258,6 +260,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Import CSV…", QKeySequence("Ctrl+I"), self.import_csv)
         self._action(file_menu, "&Export CSV…", QKeySequence("Ctrl+E"), self.export_csv)
         file_menu.addSeparator()
+        self._action(file_menu, "Export commissioning &sheet…", None, self.export_sheet)
+        self._action(file_menu, "&Print commissioning sheet…", QKeySequence.StandardKey.Print, self.print_sheet)
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
         edit = bar.addMenu("&Edit")
@@ -378,6 +383,63 @@ class MainWindow(QMainWindow):
             csvio.write(self.model.sensors(), Path(name))
         except OSError as exc:
             QMessageBox.warning(self, "Cannot export", f"{name}: {exc.strerror or exc}")
+
+    # --- the commissioning sheet ----------------------------------------------------------------
+    def _sheet_password(self, project: Project) -> str | None:
+        """The proxy password, only when the engineer wants it printed (asked each time; No by default)."""
+        if not project.proxy.auth_enabled:
+            return None
+        answer = QMessageBox.question(
+            self,
+            "Proxy password on the sheet?",
+            "Print the proxy password on the sheet? Anyone who finds the sheet can then use the proxy.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return None
+        from gui.server_actions import Abandoned
+
+        try:
+            return self.server.secret(Kind.PROXY, project)
+        except Abandoned:
+            return None
+
+    def export_sheet(self, path: Path | None = None) -> bool:
+        project = self.project()
+        if problems := validate(project):
+            QMessageBox.warning(self, "Fix the project first", f"{len(problems)} problem(s); first: {problems[0]}")
+            return False
+        if path is None:
+            start = str(self.path.with_name(f"{self.path.stem}-sheet.pdf")) if self.path else "sheet.pdf"
+            name, _ = QFileDialog.getSaveFileName(self, "Export commissioning sheet", start, SHEET_FILTER)
+            if not name:
+                return False
+            path = Path(name)
+        password = self._sheet_password(project)
+        try:
+            if path.suffix.lower() == ".csv":
+                atomicfile.write_text(path, "\ufeff" + sheet.to_csv(project, password))
+            else:
+                sheet_export.write_pdf(sheet.to_html(project, password, generated=self._generated()), path)
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot export", f"{path}: {exc.strerror or exc}")
+            return False
+        self.statusBar().showMessage(f"Commissioning sheet written to {path}", 5000)
+        return True
+
+    def print_sheet(self) -> None:
+        project = self.project()
+        if problems := validate(project):
+            QMessageBox.warning(self, "Fix the project first", f"{len(problems)} problem(s); first: {problems[0]}")
+            return
+        html = sheet.to_html(project, self._sheet_password(project), generated=self._generated())
+        sheet_export.print_sheet(html, self)
+
+    def _generated(self) -> str:
+        stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        source = self.path.name if self.path else "an unsaved project"
+        return f"Made by sensorproxy {__version__} on {stamp} from {source}."
 
     # --- files ----------------------------------------------------------------------------------
     def new_project(self) -> None:

@@ -129,6 +129,9 @@ class ProxyForm(QWidget):
         self.key_row = _row(self.key_path, browse)
         self.sudo = QCheckBox("Use sudo on the server (the user is not root)")
         self.port = _spin()
+        self.sensor_host = QLineEdit()
+        self.sensor_host.setPlaceholderText("same as the server")
+        self.sensor_host.setToolTip("The proxy's address as the sensors reach it, if not the SSH address")
         self.auth_enabled = QCheckBox("Sensors log in to the proxy")
         self.auth_user = QLineEdit()
         self.password = PasswordField("Proxy password")
@@ -162,6 +165,7 @@ class ProxyForm(QWidget):
         squid_box = QGroupBox("Squid")
         squid_form = QFormLayout(squid_box)
         self._add(squid_form, "Proxy port", self.port, "proxy.port")
+        self._add(squid_form, "Address sensors use", self.sensor_host, "proxy.sensor_host")
         self._add(squid_form, "", self.auth_enabled, None)
         self._add(squid_form, "Proxy user", self.auth_user, "proxy.auth_user")
         self._add(squid_form, "Password", self.password, None, focus=self.password.edit)
@@ -182,7 +186,16 @@ class ProxyForm(QWidget):
         layout.addStretch(1)
 
         self.set_project(project)
-        lines = (self.site, self.host, self.user, self.key_path, self.auth_user, self.parent_host, self.parent_user)
+        lines = (
+            self.site,
+            self.host,
+            self.user,
+            self.key_path,
+            self.sensor_host,
+            self.auth_user,
+            self.parent_host,
+            self.parent_user,
+        )
         for line in lines:
             line.textChanged.connect(self.changed)
         for spin in (self.ssh_port, self.port, self.parent_port):
@@ -231,6 +244,7 @@ class ProxyForm(QWidget):
         self.key_path.setText(ssh.key_path)
         self.sudo.setChecked(ssh.sudo)
         self.port.setValue(proxy.port)
+        self.sensor_host.setText(proxy.sensor_host)
         self.auth_enabled.setChecked(proxy.auth_enabled)
         self.auth_user.setText(proxy.auth_user)
         self.password.edit.clear()
@@ -262,6 +276,7 @@ class ProxyForm(QWidget):
         proxy = replace(
             base.proxy,
             port=self.port.value(),
+            sensor_host=self.sensor_host.text().strip(),
             auth_enabled=self.auth_enabled.isChecked(),
             auth_user=self.auth_user.text().strip(),
             connect_only=self.connect_only.isChecked(),

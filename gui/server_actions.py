@@ -68,7 +68,7 @@ OPERATIONS = {
 }
 
 
-class _Abandoned(Exception):
+class Abandoned(Exception):
     """The engineer closed a password dialog: the run does not start."""
 
 
@@ -113,7 +113,7 @@ class ServerActions(QObject):
         try:
             ssh = self._ssh_secrets(project)
             passwords = self._passwords(project, ask=name == "apply")
-        except _Abandoned:
+        except Abandoned:
             self.window.statusBar().showMessage("Cancelled: a password was not given", 5000)
             return
         session = SshSession(
@@ -190,7 +190,7 @@ class ServerActions(QObject):
         dialog = SecretDialog(credentials.LABELS[kind].format(id=ident.split(":", 1)[1]), secure=secure, note=note)
         dialog.setParent(self.window, dialog.windowFlags())
         if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.edit.text():
-            raise _Abandoned
+            raise Abandoned
         self._keep(kind, project, dialog.edit.text(), remember=dialog.remember.isChecked())
         return dialog.edit.text()
 
@@ -256,7 +256,7 @@ class ServerActions(QObject):
         elif isinstance(exc, SecretNeeded) and exc.kind in credentials.NEEDED:
             try:
                 self.secret(credentials.NEEDED[exc.kind], project)
-            except _Abandoned:
+            except Abandoned:
                 self._report(op, exc, f"Stopped: {exc}.")
             else:
                 self.run(op.name)

@@ -1,0 +1,74 @@
+"""The commissioning sheet: for each enabled sensor, what to enter on it, plus the site and proxy details.
+
+Rendered as CSV and as simple HTML (black and white, one table) that the window prints or turns into a
+PDF with Qt's own writer. The proxy password appears only when the engineer asks for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from dataclasses import dataclass
+
+from core.model import Project
+
+WHERE = "System settings > Basic > Sensor Network Settings"
+HIDDEN = "(as agreed; not printed)"
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    name: str
+    address: str
+    notes: str
+    proxy_host: str
+    port: int
+    user: str
+    password: str
+
+
+def rows(project: Project, password: str | None = None) -> list[SheetRow]:
+    """One row per enabled sensor. `password` is printed only when given."""
+    proxy = project.proxy
+    host = proxy.sensor_host or project.ssh.host
+    user = proxy.auth_user if proxy.auth_enabled else ""
+    shown = (password if password is not None else HIDDEN) if proxy.auth_enabled else ""
+    return [SheetRow(s.name, s.address, s.notes, host, proxy.port, user, shown) for s in project.sensors if s.enabled]
+
+
+def to_csv(project: Project, password: str | None = None) -> str:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["sensor", "sensor address", "enable proxy", "proxy host", "proxy port", "proxy user",
+                     "proxy password", "notes"])  # fmt: skip
+    for r in rows(project, password):
+        writer.writerow([r.name, r.address, "on", r.proxy_host, r.port, r.user, r.password, r.notes])
+    return out.getvalue()
+
+
+def to_html(project: Project, password: str | None = None, *, generated: str = "") -> str:
+    e = html.escape
+    proxy = project.proxy
+    table = "".join(
+        f"<tr><td>{e(r.name)}</td><td>{e(r.address)}</td><td>on</td><td>{e(r.proxy_host)}</td>"
+        f"<td>{r.port}</td><td>{e(r.user) or '—'}</td><td>{e(r.password) or '—'}</td>"
+        f"<td>{e(r.notes)}</td><td>&#9744;</td></tr>"
+        for r in rows(project, password)
+    )
+    destinations = ", ".join(proxy.allowlist) if proxy.allowlist_enabled else "any"
+    return f"""<html><body style="color:#000; background:#fff">
+<h2>Commissioning sheet — {e(project.site)}</h2>
+<p>On each sensor, under <b>{e(WHERE)}</b>: turn on <b>Enable Proxy</b> and enter the proxy host, port,
+user and password below, then save. Tick the last column once the sensor shows as connected.</p>
+<p><b>Proxy server:</b> {e(proxy.sensor_host or project.ssh.host)}, port {proxy.port}
+(managed over SSH at {e(project.ssh.host)}).<br/>
+<b>Sensors may reach:</b> {e(destinations)}{" (HTTPS tunnels only)" if proxy.connect_only else ""}.<br/>
+<b>Proxy login:</b> {e(proxy.auth_user) if proxy.auth_enabled else "none"}.</p>
+<table border="1" cellspacing="0" cellpadding="4" width="100%">
+<tr><th>Sensor</th><th>Sensor address</th><th>Enable Proxy</th><th>Proxy host</th><th>Port</th>
+<th>User</th><th>Password</th><th>Notes</th><th>Done</th></tr>
+{table}
+</table>
+<p>{e(generated)}</p>
+</body></html>"""

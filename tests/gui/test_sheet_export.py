@@ -1,0 +1,58 @@
+"""The commissioning sheet from the window: a real PDF (read back with pdftotext) and CSV."""
+
+from __future__ import annotations
+
+import subprocess
+
+from core import credentials
+from core.credentials import Kind
+from tests.conftest import ROOT, require_tool
+from tests.qt_helpers import answer_dialogs, open_window
+
+EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(
+        [require_tool("pdftotext"), "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_pdf_sheet_lists_each_enabled_sensor_and_hides_the_password_unless_asked(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    credentials.store(Kind.PROXY, w.project(), "Sheet-Secret-5")
+    pdf = tmp_path / "sheet.pdf"
+    seen = answer_dialogs(("No", None))
+    assert w.export_sheet(pdf)
+    assert seen.titles == ["Proxy password on the sheet?"]
+    text = pdf_text(pdf)
+    assert "Commissioning sheet — North Plant" in text
+    assert "Sensor Network Settings" in text
+    for name in ("Boiler house", "Packaging line 1", "Packaging line 2", "Substation"):
+        assert name in text
+    assert "Water treatment" not in text  # disabled
+    assert "192.168.40.1" in text
+    assert "3128" in text
+    assert "Sheet-Secret-5" not in text
+    assert not list(tmp_path.glob(".*.tmp"))
+
+    answer_dialogs(("Yes", None))
+    assert w.export_sheet(pdf)
+    assert "Sheet-Secret-5" in pdf_text(pdf)
+
+
+def test_csv_sheet_from_the_window(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    out = tmp_path / "sheet.csv"
+    answer_dialogs(("No", None))
+    assert w.export_sheet(out)
+    assert out.read_text(encoding="utf-8-sig").splitlines()[1].startswith("Boiler house,192.168.40.11,on,192.168.40.1")
+
+
+def test_an_invalid_project_gives_no_sheet(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    w.form.host.setText("bad host!")
+    seen = answer_dialogs(("OK", None))
+    assert not w.export_sheet(tmp_path / "x.pdf")
+    assert "ssh.host" in seen.texts[0]
+    assert not (tmp_path / "x.pdf").exists()
