@@ -6,9 +6,10 @@ import argparse
 import re
 import sys
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
-from core import __version__, atomicfile, cli_server, credentials, csvio, projectfile, sheet, squid
+from core import __version__, atomicfile, cli_server, credentials, csvio, kit, projectfile, sheet, squid
 from core.model import InvalidProject, Project, SshTarget, require_valid, validate
 from core.remote.errors import RemoteError
 
@@ -82,6 +83,16 @@ def cmd_sheet(args: argparse.Namespace) -> int:
         password = credentials.Source(project).require(credentials.Kind.PROXY)
     atomicfile.write_text(args.csv, "\ufeff" + sheet.to_csv(project, password))  # BOM: Excel reads UTF-8
     print(f"wrote the commissioning sheet for {len(sheet.rows(project))} sensor(s) to {args.csv}")
+    return EXIT_OK
+
+
+def cmd_kit(args: argparse.Namespace) -> int:
+    project = projectfile.load(args.project)
+    require_valid(project)
+    made = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    data = kit.build(project, cli_server.passwords(project, credentials.Source(project)), made=made)
+    atomicfile.write_bytes(args.zip, data)
+    print(f"wrote the offline kit to {args.zip}; on the server: unzip it, then sudo sh sensorproxy-kit/apply.sh")
     return EXIT_OK
 
 
@@ -159,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("csv", type=Path, metavar="CSV")
     p.add_argument("--with-password", action="store_true", help="print the proxy password on it (keyring or prompt)")
     p.set_defaults(func=cmd_sheet)
+
+    p = add("kit", "write an offline kit: the files and an apply.sh to run on the server without SSH")
+    p.add_argument("zip", type=Path, metavar="ZIP")
+    p.set_defaults(func=cmd_kit)
 
     p = add("validate", "print every problem in the project; exit 1 if there is any")
     p.set_defaults(func=cmd_validate)

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import __version__, atomicfile, credentials, csvio, projectfile, sheet, squid
+from core import __version__, atomicfile, credentials, csvio, kit, projectfile, sheet, squid
 from core.credentials import Kind
 from core.model import Project, Sensor, SshTarget, validate
 from gui import dialogs, sheet_export, theme
@@ -262,6 +262,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "Export commissioning &sheet…", None, self.export_sheet)
         self._action(file_menu, "&Print commissioning sheet…", QKeySequence.StandardKey.Print, self.print_sheet)
+        self._action(file_menu, "Export offline &kit…", None, self.export_kit)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
 
@@ -435,6 +436,32 @@ class MainWindow(QMainWindow):
             return
         html = sheet.to_html(project, self._sheet_password(project), generated=self._generated())
         sheet_export.print_sheet(html, self)
+
+    def export_kit(self, path: Path | None = None) -> bool:
+        """The zip for servers the laptop cannot reach: files, the password hash and apply.sh."""
+        project = self.project()
+        if problems := validate(project):
+            QMessageBox.warning(self, "Fix the project first", f"{len(problems)} problem(s); first: {problems[0]}")
+            return False
+        if path is None:
+            start = str(self.path.with_name(f"{self.path.stem}-kit.zip")) if self.path else "sensorproxy-kit.zip"
+            name, _ = QFileDialog.getSaveFileName(self, "Export offline kit", start, "Zip archives (*.zip)")
+            if not name:
+                return False
+            path = Path(name)
+        from gui.server_actions import Abandoned
+
+        try:
+            passwords = self.server.passwords(project, ask=True)
+        except Abandoned:
+            return False
+        try:
+            atomicfile.write_bytes(path, kit.build(project, passwords, made=self._generated()))
+        except OSError as exc:
+            QMessageBox.warning(self, "Cannot export", f"{path}: {exc.strerror or exc}")
+            return False
+        self.statusBar().showMessage(f"Offline kit written to {path}; on the server run: sudo sh apply.sh", 8000)
+        return True
 
     def _generated(self) -> str:
         stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")

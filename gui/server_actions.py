@@ -112,7 +112,7 @@ class ServerActions(QObject):
             return
         try:
             ssh = self._ssh_secrets(project)
-            passwords = self._passwords(project, ask=name == "apply")
+            passwords = self.passwords(project, ask=name == "apply")
         except Abandoned:
             self.window.statusBar().showMessage("Cancelled: a password was not given", 5000)
             return
@@ -155,7 +155,7 @@ class ServerActions(QObject):
             sudo_password=self.secret(Kind.SUDO, project, ask=False) if project.ssh.sudo else None,
         )
 
-    def _passwords(self, project: Project, *, ask: bool) -> setup.Passwords:
+    def passwords(self, project: Project, *, ask: bool) -> setup.Passwords:
         proxy = project.proxy
         proxy_password = None
         if proxy.auth_enabled:

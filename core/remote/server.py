@@ -227,18 +227,28 @@ def transaction(
     enable: bool,
     activate: bool,
     port: int,
-    old_port: int,
+    old_port: int | None,
 ) -> str:
     """One script that makes the whole change on the server, so no network failure can leave it half
     done: back up → stage and rename → `squid -k parse` (restore on failure) → enable → start or
     reconfigure → wait until Squid serves (restore and bring the old config back on failure).
     It prints `@@step NAME STATUS` and `@@log NAME TEXT` lines; exit 0 done, 20-22 a step failed,
-    30 Squid refused the config, 40 Squid did not serve it."""
+    30 Squid refused the config, 40 Squid did not serve it. Without `backup_set` the backup is named by
+    the time it runs, and without `old_port` the previous port is read from the files it replaces: both
+    for the offline kit, which is made before anyone knows the server."""
     q = shlex.quote
-    out = [_PRELUDE, f"squid_conf={q(squid_conf)}; port={port}; old_port={old_port}"]
+    out = [_PRELUDE, f"squid_conf={q(squid_conf)}; port={port}"]
+    if old_port is not None:
+        out.append(f"old_port={old_port}")
+    else:
+        paths = " ".join(q(w.path) for w in writes)
+        out.append(
+            f"old_port=$(sed -n 's/^http_port[[:space:]]*\\([0-9][0-9]*\\).*/\\1/p' {paths} 2>/dev/null | head -n 1)"
+            "; old_port=${old_port:-3128}"
+        )
     if writes:
-        assert backup_set is not None
-        out.append(f"set_dir={q(BACKUP_ROOT + '/' + backup_set)}")
+        name = q(backup_set) if backup_set is not None else '"$(date -u +%Y%m%dT%H%M%S.%NZ)"'
+        out.append(f"set_dir={q(BACKUP_ROOT)}/{name}")
         out += [
             "step backup running",
             'factory="$squid_conf.factory"',

@@ -56,3 +56,18 @@ def test_an_invalid_project_gives_no_sheet(qtbot, tmp_path):
     assert not w.export_sheet(tmp_path / "x.pdf")
     assert "ssh.host" in seen.texts[0]
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_offline_kit_from_the_window_hashes_the_typed_password(qtbot, tmp_path):
+    import io
+    import zipfile
+
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    w.form.password.edit.setText("Kit-typed-3")
+    out = tmp_path / "kit.zip"
+    assert w.export_kit(out)
+    with zipfile.ZipFile(io.BytesIO(out.read_bytes())) as z:
+        texts = {name: z.read(name).decode() for name in z.namelist()}
+    assert texts["sensorproxy-kit/files/etc/squid/sensorproxy.passwd"].startswith("sensors:$2")
+    assert not any("Kit-typed-3" in t for t in texts.values())
+    assert credentials.get(Kind.PROXY, w.project()) == "Kit-typed-3"  # "Remember" was ticked by default

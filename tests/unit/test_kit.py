@@ -1,0 +1,77 @@
+"""The offline kit's content; tests/lab/test_kit.py runs it on the lab server."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import zipfile
+from dataclasses import replace
+
+import bcrypt
+import pytest
+
+from core import kit, projectfile
+from core.model import validate
+from core.remote.setup import Passwords
+from tests.conftest import ROOT
+
+EXAMPLE = projectfile.load(ROOT / "resources" / "example" / "north-plant.toml")
+
+
+def members(data: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {i.filename: z.read(i).decode() for i in z.infolist()}
+
+
+def test_kit_holds_the_files_the_script_and_only_a_hash_of_the_password():
+    files = members(kit.build(EXAMPLE, Passwords(proxy="Kit-pass-11"), made="2026-11-28 10:00 UTC"))
+    assert sorted(files) == [
+        "sensorproxy-kit/README.txt",
+        "sensorproxy-kit/apply.sh",
+        "sensorproxy-kit/files/etc/squid/conf.d/sensorproxy.conf",
+        "sensorproxy-kit/files/etc/squid/sensorproxy.passwd",
+        "sensorproxy-kit/transaction.sh",
+    ]
+    assert all("Kit-pass-11" not in text for text in files.values())
+    user, _, hashed = files["sensorproxy-kit/files/etc/squid/sensorproxy.passwd"].strip().partition(":")
+    assert user == "sensors"
+    assert bcrypt.checkpw(b"Kit-pass-11", hashed.encode())
+    assert (
+        "acl sensorproxy_sensors src 192.168.40.11" in files["sensorproxy-kit/files/etc/squid/conf.d/sensorproxy.conf"]
+    )
+    script = files["sensorproxy-kit/transaction.sh"]
+    assert "squid -k parse" in script
+    assert "restore" in script
+    assert "North Plant" in files["sensorproxy-kit/README.txt"]
+    for name in ("apply.sh", "transaction.sh"):
+        syntax = subprocess.run(["sh", "-n"], input=files[f"sensorproxy-kit/{name}"], text=True, capture_output=True)
+        assert syntax.returncode == 0, syntax.stderr
+
+
+def test_kit_needs_the_proxy_password_and_a_valid_project():
+    with pytest.raises(ValueError, match="proxy password for sensors is needed"):
+        kit.build(EXAMPLE, Passwords(), made="now")
+    bad = replace(EXAMPLE, proxy=replace(EXAMPLE.proxy, sensor_host="not a host!"))
+    assert [str(p) for p in validate(bad)] == ["proxy.sensor_host: 'not a host!' is not an IP address or host name"]
+    with pytest.raises(ValueError, match="sensor_host"):
+        kit.build(bad, Passwords(proxy="x"), made="now")
+
+
+def test_without_authentication_the_kit_removes_an_old_password_file():
+    project = replace(EXAMPLE, proxy=replace(EXAMPLE.proxy, auth_enabled=False))
+    files = members(kit.build(project, Passwords(), made="now"))
+    assert "sensorproxy-kit/files/etc/squid/sensorproxy.passwd" not in files
+    assert "rm -f /etc/squid/sensorproxy.passwd" in files["sensorproxy-kit/transaction.sh"]
+
+
+def test_cli_writes_the_kit_with_the_password_from_the_environment(tmp_path, monkeypatch):
+    from core.cli import main
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("SENSORPROXY_PROXY_PASSWORD", "Cli-kit-pass-4")
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    out = tmp_path / "kit.zip"
+    assert main(["kit", str(ROOT / "resources" / "example" / "north-plant.toml"), str(out)]) == 0
+    files = members(out.read_bytes())
+    hashed = files["sensorproxy-kit/files/etc/squid/sensorproxy.passwd"].strip().partition(":")[2]
+    assert bcrypt.checkpw(b"Cli-kit-pass-4", hashed.encode())
