@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from core import __version__, atomicfile, cli_server, credentials, csvio, kit, projectfile, sheet, squid
+from core import __version__, atomicfile, bundle, cli_server, credentials, csvio, kit, projectfile, sheet, squid
 from core.model import InvalidProject, Project, SshTarget, require_valid, validate
 from core.remote.errors import RemoteError
 
@@ -187,7 +187,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_render)
     cli_server.add_commands(sub, add)
+
+    p = sub.add_parser(
+        "bundle",
+        help="download Squid and everything it needs as .deb files, for servers without a repository",
+        description="Run on a connected Debian or Ubuntu machine of the server's release and architecture. "
+        "Then: sensorproxy apply PROJECT --bundle DIR (or a zip of DIR).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("dir", type=Path, metavar="DIR")
+    p.set_defaults(func=cmd_bundle)
     return parser
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    made = bundle.build(args.dir)
+    size = made.size / 1e6
+    print(
+        f"{len(made.packages)} packages ({size:.1f} MB) for {made.os_id} {made.os_version} ({made.arch}) in {args.dir}"
+    )
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         RemoteError,
         credentials.MissingSecret,
         credentials.NoSecureStorage,
+        bundle.BundleError,
     ) as exc:
         print(f"sensorproxy: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from core import accesslog, credentials, projectfile
+from core import accesslog, bundle, credentials, projectfile
 from core.credentials import Kind
 from core.model import AuthMethod, Project, require_valid
 from core.remote import events, setup
@@ -101,6 +101,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
+    offline = bundle.load(args.bundle) if args.bundle else None  # a damaged bundle stops before any SSH
+
     def work(project: Project, session: SshSession, source: credentials.Source) -> int:
         pw = passwords(project, source)
         if not args.yes:
@@ -112,7 +114,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             if not _ask(f"Apply these changes to {project.ssh.host}?"):
                 print("nothing was changed (confirm on a terminal, or pass --yes)", file=sys.stderr)
                 return 1
-        outcome = setup.apply(project, session, pw, emit=print_event)
+        outcome = setup.apply(project, session, pw, emit=print_event, bundle=offline)
         verdict = "applied" if outcome.changed else "nothing changed"
         print(f"{verdict} in {outcome.seconds:.1f} s, {outcome.round_trips} SSH commands")
         return 0
@@ -217,6 +219,9 @@ def add_commands(sub: argparse._SubParsersAction, add: Callable[[str, str], argp
     p = add("apply", "install and configure Squid on the server, then verify it")
     p.add_argument("--yes", action="store_true", help="do not ask; never accepts an unknown host key by itself")
     p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
+    p.add_argument(
+        "--bundle", type=Path, metavar="DIR|ZIP", help="install Squid from this bundle, without network (see `bundle`)"
+    )
     p.set_defaults(func=cmd_apply)
 
     p = add("status", "what the server runs and which sensors its rules allow")

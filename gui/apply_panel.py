@@ -7,9 +7,11 @@ import traceback
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -53,6 +55,18 @@ class ApplyPanel(QWidget):
         super().__init__()
         self.title = QLabel("<b>Nothing has run yet.</b> Proxy ▸ Apply (Ctrl+Return) sets up the server.")
         self.title.setWordWrap(True)
+        self.bundle = QLineEdit()
+        self.bundle.setPlaceholderText("none: the server installs Squid from its own apt repositories")
+        self.bundle.setAccessibleName("Offline package bundle")
+        self.bundle.setToolTip("A folder (or zip) made by `sensorproxy bundle`, for servers without a repository")
+        browse = QToolButton()
+        browse.setText("…")
+        browse.setAccessibleName("Choose the bundle folder")
+        browse.clicked.connect(self._pick_bundle)
+        bundle_row = QHBoxLayout()
+        bundle_row.addWidget(QLabel("Offline package bundle:"))
+        bundle_row.addWidget(self.bundle, 1)
+        bundle_row.addWidget(browse)
         self.steps = QTreeWidget()
         self.steps.setColumnCount(3)
         self.steps.setHeaderLabels(["Step", "State", "Detail"])
@@ -96,6 +110,7 @@ class ApplyPanel(QWidget):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addLayout(bundle_row)
         top_layout.addWidget(self.title)
         top_layout.addWidget(self.steps)
         top_layout.addLayout(bar)
@@ -149,6 +164,11 @@ class ApplyPanel(QWidget):
         return self._status(self.items[step])
 
     # --- internals ------------------------------------------------------------------------------
+    def _pick_bundle(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Offline package bundle", self.bundle.text())
+        if folder:
+            self.bundle.setText(folder)
+
     def _cancel(self) -> None:
         self.cancel.setEnabled(False)
         self.cancel.setText("Cancelling…")

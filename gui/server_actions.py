@@ -10,12 +10,13 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox
 
-from core import credentials
+from core import bundle, credentials
 from core.credentials import Kind
 from core.model import AuthMethod, Project, validate
 from core.remote import events, setup
@@ -110,6 +111,13 @@ class ServerActions(QObject):
         host = project.ssh.host
         if op.confirm and not self._confirm(op.confirm.format(host=host)):
             return
+        offline = None
+        if name == "apply" and (where := self.window.panel.bundle.text().strip()):
+            try:
+                offline = bundle.load(Path(where))  # checked before anything connects
+            except bundle.BundleError as exc:
+                QMessageBox.warning(self.window, "The package bundle cannot be used", str(exc))
+                return
         try:
             ssh = self._ssh_secrets(project)
             passwords = self.passwords(project, ask=name == "apply")
@@ -122,7 +130,7 @@ class ServerActions(QObject):
             ssh,
             accept_fingerprint=self.accepted.get((host, project.ssh.port)),
         )
-        job = Job(_work(name, project, session, passwords), self)
+        job = Job(_work(name, project, session, passwords, offline), self)
         self.job = job
         title = op.title.format(host=host)
         if op.in_panel:
@@ -285,11 +293,13 @@ class ServerActions(QObject):
         self.finished.emit(op.name, False)
 
 
-def _work(name: str, project: Project, session: SshSession, passwords: setup.Passwords) -> Any:
+def _work(
+    name: str, project: Project, session: SshSession, passwords: setup.Passwords, offline: bundle.Bundle | None
+) -> Any:
     def work(emit: events.Emit, cancelled: Callable[[], bool]) -> Any:
         try:
             if name == "apply":
-                return setup.apply(project, session, passwords, emit=emit, cancel=cancelled)
+                return setup.apply(project, session, passwords, emit=emit, cancel=cancelled, bundle=offline)
             if name == "plan":
                 return setup.check(project, session, passwords)[0]
             if name in ("status", "test"):

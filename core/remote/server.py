@@ -46,6 +46,7 @@ class ServerState:
     cache_log_size: int
     files: dict[str, RemoteFile | None] = field(default_factory=dict)  # managed paths: None = absent
     has_factory_copy: bool = False
+    os_version: str = ""  # VERSION_ID: "12", "22.04"
 
     def text(self, path: str) -> str | None:
         f = self.files.get(path)
@@ -126,6 +127,7 @@ def parse_probe(output: str, paths: list[str]) -> ServerState:
         cache_log_size=int(one("cachelog") or 0),
         files=files,
         has_factory_copy=one("factory") == "yes",
+        os_version=os_release.get("VERSION_ID", ""),
     )
 
 
@@ -153,6 +155,42 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get -o DPkg::Lock::Timeout="$1" update -q || exit 10
 apt-get -o DPkg::Lock::Timeout="$1" install -y -q squid || exit 11
 """
+
+
+def install_bundle(files: list[tuple[str, str]]) -> str:
+    """Install Squid from an uploaded bundle, never from the network. `files` are (sha256, name), the
+    apt index `Packages` among them. Args: the upload directory, the dpkg lock timeout. The files are
+    copied into a root-only directory and checked there; apt then uses that directory as its only
+    repository (its own lists in that directory; the server's sources are not read or changed) and
+    installs what Squid needs and the server lacks. Exit 11 apt failed, 12 a copy failed, 13 a checksum
+    did not match."""
+    for _digest, name in files:
+        if not all(c.isalnum() or c in "._+-~%" for c in name):
+            raise ValueError(f"unexpected file name in the bundle: {name!r}")
+    listing = "\n".join(f"{digest} {name}" for digest, name in files)
+    return (
+        """set -u
+export DEBIAN_FRONTEND=noninteractive
+src=$1; lock_timeout=$2
+dir=$(mktemp -d /var/cache/sensorproxy-bundle.XXXXXX) || exit 12
+trap 'rm -rf "$dir" "$src"' EXIT
+while read -r sum file; do
+  cp "$src/$file" "$dir/$file" || exit 12
+  echo "$sum  $dir/$file" | sha256sum -c --quiet - >/dev/null 2>&1 || { echo "checksum mismatch: $file" >&2; exit 13; }
+done <<'SENSORPROXY_FILES'
+"""
+        + listing
+        + """
+SENSORPROXY_FILES
+mkdir -p "$dir/lists/partial" "$dir/parts"
+printf 'deb [trusted=yes] file:%s ./\n' "$dir" > "$dir/sources.list"
+set -- -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts="$dir/parts" \
+  -o Dir::State::Lists="$dir/lists" -o APT::Get::List-Cleanup=0
+echo "installing Squid from the bundle; nothing is downloaded"
+apt-get "$@" update -q >/dev/null || exit 11
+apt-get "$@" -o DPkg::Lock::Timeout="$lock_timeout" install -y -q --no-download --no-install-recommends squid || exit 11
+"""
+    )
 
 
 def lock_and_probe(owner: str) -> str:

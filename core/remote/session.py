@@ -6,6 +6,7 @@ shell scripts, file contents. `commands` records each argv sent, so tests can pr
 
 from __future__ import annotations
 
+import secrets
 import select
 import shlex
 import time
@@ -178,6 +179,26 @@ class SshSession:
         `on_line` sees each line of its output as it arrives."""
         argv = "sh -s" + ("" if not args else " -- " + shlex.join(args))
         return self.run(argv, text.encode(), timeout=timeout, on_line=on_line)
+
+    def upload(self, files: list[Path]) -> str:
+        """Copy local files over SFTP into a new private directory of the login user; returns its path.
+        Root scripts copy from there and check each file's checksum before using it."""
+        if self.client is None:
+            raise ConnectFailed("not connected")
+        # On the server: a random name, made with mkdir 0700, which fails rather than reuse anything there.
+        remote = f"/tmp/sensorproxy-upload-{secrets.token_hex(8)}"  # noqa: S108
+        self.commands.append(f"sftp: put {len(files)} file(s) into {remote}")
+        try:
+            sftp = self.client.open_sftp()
+            try:
+                sftp.mkdir(remote, mode=0o700)
+                for f in files:
+                    sftp.put(str(f), f"{remote}/{f.name}")
+            finally:
+                sftp.close()
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            raise CommandFailed(f"uploading {len(files)} file(s) to {self.target.host}", -1, str(exc)) from None
+        return remote
 
     def check(self, result: Result, what: str) -> Result:
         if not result.ok:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 import bcrypt
 
 from core import accesslog, squid
+from core.bundle import INDEX, Bundle
 from core.model import Project
 from core.remote import server
 from core.remote.errors import (
@@ -311,20 +312,37 @@ class Run:
             self.mark("preflight", Status.FAILED, str(exc))
             raise
 
-    def install(self, state: ServerState) -> ServerState:
+    def install(self, state: ServerState, bundle: Bundle | None = None) -> ServerState:
         if state.squid_version is not None:
             self.mark("install", Status.UNCHANGED, f"Squid {state.squid_version} is installed")
             return state
         self.check_cancel()
         self.mark("install", Status.RUNNING, TITLES["install"])
-        result = self.session.script(
-            server.INSTALL,
-            str(DPKG_LOCK_TIMEOUT),
-            timeout=DPKG_LOCK_TIMEOUT + 900,
-            on_line=lambda line: self.emit(LogEvent("install", line)),
-        )
+        on_line = lambda line: self.emit(LogEvent("install", line))  # noqa: E731
+        if bundle is not None:
+            if problem := bundle.problem(state):
+                self.mark("install", Status.FAILED, problem)
+                raise UnsupportedServer(problem)
+            self.log(
+                "install", f"uploading {len(bundle.packages)} packages ({bundle.size / 1e6:.1f} MB) from the bundle"
+            )
+            remote = self.session.upload(bundle.files)
+            listed = [(bundle.index_sha256, INDEX)] + [(p.sha256, p.file) for p in bundle.packages]
+            script = server.install_bundle(listed)
+            result = self.session.script(
+                script, remote, str(DPKG_LOCK_TIMEOUT), timeout=DPKG_LOCK_TIMEOUT + 900, on_line=on_line
+            )
+        else:
+            result = self.session.script(
+                server.INSTALL, str(DPKG_LOCK_TIMEOUT), timeout=DPKG_LOCK_TIMEOUT + 900, on_line=on_line
+            )
         if not result.ok:
-            why = {10: "apt-get update", 11: "apt-get install squid"}.get(result.returncode, "the install")
+            why = {
+                10: "apt-get update",
+                11: "apt-get install squid" if bundle is None else "installing from the bundle (apt-get --no-download)",
+                12: "copying the bundle on the server",
+                13: "checking the bundle on the server (a file was damaged in transfer)",
+            }.get(result.returncode, "the install")
             error = CommandFailed(why, result.returncode, result.stderr)
             self.mark("install", Status.FAILED, str(error))
             raise error
@@ -408,13 +426,15 @@ def apply(
     layout: squid.SquidLayout | None = None,
     emit: Emit | None = None,
     cancel: Callable[[], bool] | None = None,
+    bundle: Bundle | None = None,
 ) -> Outcome:
+    """Apply `project`; Squid is installed with apt, or without any network from `bundle`."""
     layout = layout or squid.SquidLayout()
     run = Run(session, layout, emit or (lambda _e: None), cancel or (lambda: False))
     start = time.monotonic()
     run.connect()
     with run.preflight() as state:
-        state = run.install(state)
+        state = run.install(state, bundle)
         secrets = _secrets(project, state, layout, passwords)
         plan = plan_apply(project, state, layout, secrets)
         changed = run.execute(plan, state)

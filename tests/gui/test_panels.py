@@ -10,7 +10,7 @@ from core.remote.events import STEPS, LogEvent, Status, StepEvent
 from gui import theme
 from gui.apply_panel import ApplyPanel
 from gui.status_view import StatusView
-from tests.conftest import make_project
+from tests.conftest import ROOT, make_project
 from tests.unit.test_server_status import status_of
 
 
@@ -105,3 +105,15 @@ def test_every_icon_the_window_uses_exists():
         "cancel",
     ):
         assert not theme.icon(name).isNull(), name
+
+
+def test_a_broken_bundle_is_reported_before_anything_connects(qtbot, tmp_path):
+    from tests.qt_helpers import answer_dialogs, open_window
+
+    w = open_window(qtbot, ROOT / "resources" / "example" / "north-plant.toml", tmp_path)
+    w.panel.bundle.setText(str(tmp_path))  # no bundle.json there
+    seen = answer_dialogs(("OK", None))
+    w.server.run("apply")
+    assert seen.titles == ["The package bundle cannot be used"]
+    assert "has no bundle.json" in seen.texts[0]
+    assert not w.server.busy

@@ -54,6 +54,7 @@ HOSTS = {
     "sp-s3": lab_ip(13),
     "sp-cloud": lab_ip(100),
     "sp-parent": lab_ip(50),
+    "sp-offline": lab_ip(2),  # a second server, with no route beyond the lab: offline installs
 }
 
 
@@ -203,13 +204,16 @@ class Lab:
         SUDOERS.write_text(f"{SUDO_USER} ALL=(ALL:ALL) ALL\nDefaults:{SUDO_USER} !lecture\n")
         SUDOERS.chmod(0o440)
 
-    def start_sshd(self, name: str, port: int, host_key: Path) -> None:
+    def start_sshd(self, name: str, port: int, host_key: Path, *, netns: str | None = None) -> None:
+        """An sshd on the server's address, or inside `netns` on that namespace's address: whatever its
+        sessions run (apt, Squid) then has that namespace's network, which reaches only the lab."""
+        ip = HOSTS[netns] if netns else SERVER_IP
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
         config = self.tmp / f"{name}_config"
         config.write_text(
             textwrap.dedent(f"""
             Port {port}
-            ListenAddress {SERVER_IP}
+            ListenAddress {ip}
             HostKey {host_key}
             PidFile {self.tmp}/{name}.pid
             AuthorizedKeysFile {self.tmp}/authorized_keys/%u
@@ -221,8 +225,9 @@ class Lab:
             Subsystem sftp internal-sftp
         """)
         )
-        self.spawn(name, ["/usr/sbin/sshd", "-D", "-e", "-f", str(config)])
-        wait_port(SERVER_IP, port)
+        prefix = ["ip", "netns", "exec", netns] if netns else []
+        self.spawn(name, [*prefix, "/usr/sbin/sshd", "-D", "-e", "-f", str(config)])
+        wait_port(ip, port)
 
     def spawn(self, name: str, argv: list[str]) -> None:
         with open(self.tmp / f"{name}.log", "ab") as log:  # the child keeps its own copy of the fd
@@ -328,6 +333,7 @@ class Lab:
         *,
         port: int = 3128,
         credentials: str | None = None,
+        proxy_ip: str = SERVER_IP,
     ) -> tuple[int, int, str]:
         """(the proxy's CONNECT answer, the final HTTP status, the body) as curl in a namespace sees them.
         Credentials go through curl's config on stdin, never on its command line."""
@@ -345,7 +351,7 @@ class Lab:
             "--max-time",
             "15",
             "--proxy",
-            f"http://{SERVER_IP}:{port}",
+            f"http://{proxy_ip}:{port}",
             "--cacert",
             str(self.ca),
             "-w",
