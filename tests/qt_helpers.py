@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,8 +54,9 @@ def answer_dialogs(*answers: tuple[str, str | None] | tuple[str, str | None, str
     return seen
 
 
-def refuse_dialogs(window: QWidget) -> Seen:
-    """Close every modal dialog that opens while `window` lives, and note it: for runs that must not ask."""
+@contextmanager
+def refusing_dialogs() -> Iterator[Seen]:
+    """Close every modal dialog that opens inside the block, and note it: for runs that must not ask."""
     seen = Seen()
 
     def check() -> None:
@@ -62,10 +65,13 @@ def refuse_dialogs(window: QWidget) -> Seen:
             seen.titles.append(dialog.windowTitle())
             dialog.close()
 
-    timer = QTimer(window, interval=50)
+    timer = QTimer(interval=50)
     timer.timeout.connect(check)
     timer.start()
-    return seen
+    try:
+        yield seen
+    finally:
+        timer.stop()
 
 
 def open_window(qtbot, project: Project | Path, tmp_path: Path, known_hosts: KnownHosts | None = None) -> MainWindow:

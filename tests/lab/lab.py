@@ -115,7 +115,9 @@ class Lab:
 
     def _clean_leftovers(self) -> None:
         for ns in HOSTS:
+            self.kill_namespace(ns)
             sh("ip", "netns", "del", ns, check=False)
+            sh("ip", "link", "del", f"{ns}-h", check=False)
         sh("ip", "link", "del", BRIDGE, check=False)
         used = sh("ip", "-o", "addr", "show").stdout
         if "172.30.77." in used:
@@ -244,6 +246,15 @@ class Lab:
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+
+    @staticmethod
+    def kill_namespace(ns: str) -> None:
+        """End every process left in one of the lab's namespaces (a Squid helper such as its pinger
+        outlives Squid and would keep a deleted namespace, and its link on the bridge, alive)."""
+        assert ns in HOSTS
+        for pid in sh("ip", "netns", "pids", ns, check=False).stdout.split():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid), signal.SIGKILL)
 
     # --- Squid -----------------------------------------------------------------------------------
     @staticmethod
@@ -385,6 +396,7 @@ class Lab:
         if self.user_created:
             sh("userdel", "--remove", SUDO_USER, check=False)
         for ns in HOSTS:
+            self.kill_namespace(ns)
             sh("ip", "netns", "del", ns, check=False)
         sh("ip", "link", "del", BRIDGE, check=False)
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -22,7 +22,7 @@ from gui import server_actions
 from gui.apply_panel import FINAL
 from tests.lab.lab import HOSTS, SERVER_IP, SSH_PORT, SUDO_PASSWORD, SUDO_USER, Lab, Relay
 from tests.lab.test_apply import ALLOWED, AUTH, DENIED, codes
-from tests.qt_helpers import answer_dialogs, open_window, refuse_dialogs, texts
+from tests.qt_helpers import answer_dialogs, open_window, refusing_dialogs, texts
 
 pytestmark = pytest.mark.lab
 PROXY_PASSWORD = "Gui-Proxy-Secret-8817"
@@ -176,8 +176,8 @@ def test_secrets_from_the_real_keyring_never_leak(lab, qtbot, tmp_path, secret_s
 
     # A fresh window takes every secret from the keyring: no dialog opens.
     again = open_window(qtbot, path, tmp_path, known)
-    unasked = refuse_dialogs(again)
-    assert run(qtbot, again, "apply") == ["apply", True], again.panel.outcome.text()
+    with refusing_dialogs() as unasked:
+        assert run(qtbot, again, "apply") == ["apply", True], again.panel.outcome.text()
     assert unasked.titles == []
     assert codes(lab.curl("sp-s2", credentials=f"gui-sensors:{PROXY_PASSWORD}")) == ALLOWED
 

@@ -37,6 +37,7 @@ def test_bundle_installs_squid_without_any_network(lab: Lab, known_hosts, tmp_pa
     assert "default" not in routes  # the server's namespace reaches the lab subnet and nothing else
     assert routes.strip().startswith("172.30.77.0/24")
 
+    lab.stop_squid()  # Squid will run in the offline server's namespace; none may be left in this one
     subprocess.run(
         ["apt-get", "purge", "-y", "-q", "squid"],
         check=True, capture_output=True, timeout=300,
@@ -66,3 +67,4 @@ def test_bundle_installs_squid_without_any_network(lab: Lab, known_hosts, tmp_pa
     finally:
         lab.stop_squid()  # the next test starts it again in the server's own namespace
         lab.kill("offline-sshd")
+        lab.kill_namespace("sp-offline")
