@@ -4,6 +4,7 @@ the window uses for errors and diffs, picked to stay readable in both schemes.""
 from __future__ import annotations
 
 import os
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -11,7 +12,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
-ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
+# resources/ beside gui/ in a checkout and in the frozen app; share/sensorproxy in a wheel install.
+ICONS = next(
+    (p for p in (Path(__file__).resolve().parent.parent / "resources" / "icons",
+                 Path(sys.prefix) / "share" / "sensorproxy" / "icons") if p.is_dir()),
+    Path(__file__).resolve().parent.parent / "resources" / "icons",
+)  # fmt: skip
 # SENSORPROXY_THEME=dark|light overrides the system scheme (screenshots, or a desktop that reports none).
 THEME_ENV = "SENSORPROXY_THEME"
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
 import keyring.errors
 import pytest
 from keyring.backend import KeyringBackend
+from keyring.backends.SecretService import Keyring as SecretServiceKeyring
 
 from core.model import Project, ProxySettings, Sensor, SshTarget
+from tests.lab.lab import SecretService
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # GUI tests, also those in the lab, never need a display
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -77,3 +80,21 @@ def memory():
     keyring.set_keyring(backend)
     yield backend
     keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretService]:
+    """The real Secret Service (gnome-keyring-daemon on a private session bus), used by this process."""
+    require_tool("dbus-daemon")
+    require_tool("dbus-send")
+    require_tool("gnome-keyring-daemon")
+    service = SecretService(tmp_path / "keyring-home")
+    for key, value in service.env.items():
+        monkeypatch.setenv(key, value)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(SecretServiceKeyring())
+    try:
+        yield service
+    finally:
+        keyring.set_keyring(previous)
+        service.stop()

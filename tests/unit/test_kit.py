@@ -13,7 +13,7 @@ import pytest
 from core import kit, projectfile
 from core.model import validate
 from core.remote.setup import Passwords
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require_tool
 
 EXAMPLE = projectfile.load(ROOT / "resources" / "example" / "north-plant.toml")
 
@@ -43,8 +43,9 @@ def test_kit_holds_the_files_the_script_and_only_a_hash_of_the_password():
     assert "squid -k parse" in script
     assert "restore" in script
     assert "North Plant" in files["sensorproxy-kit/README.txt"]
+    shell = require_tool("sh")
     for name in ("apply.sh", "transaction.sh"):
-        syntax = subprocess.run(["sh", "-n"], input=files[f"sensorproxy-kit/{name}"], text=True, capture_output=True)
+        syntax = subprocess.run([shell, "-n"], input=files[f"sensorproxy-kit/{name}"], text=True, capture_output=True)
         assert syntax.returncode == 0, syntax.stderr
 
 
