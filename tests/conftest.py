@@ -98,3 +98,16 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     finally:
         keyring.set_keyring(previous)
         service.stop()
+
+
+# Figures the suite prints at the end (issue 8): faults injected and survived, hostile inputs handled.
+FIGURES: dict[str, int] = {"faults injected": 0, "faults survived": 0, "inputs tried": 0, "inputs handled": 0}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if any(FIGURES.values()):
+        terminalreporter.section("robustness figures")
+        terminalreporter.write_line(
+            f"faults injected in the lab: {FIGURES['faults injected']}, survived: {FIGURES['faults survived']}; "
+            f"hostile or malformed inputs tried: {FIGURES['inputs tried']}, handled: {FIGURES['inputs handled']}"
+        )

@@ -16,8 +16,11 @@ from core.squid import SquidLayout
 
 BACKUP_ROOT = "/var/backups/sensorproxy"
 KEEP_BACKUPS = 10
-LOCK_FILE = "/run/lock/sensorproxy.lock"
+LOCK_FILE = "/run/lock/sensorproxy.lock"  # held by a run's session, from preflight to its end
 OWNER_FILE = "/run/lock/sensorproxy.owner"
+# Held by the server-side scripts that change things (transaction, install) for as long as they run,
+# which can outlive a dropped connection: the next run waits for it before it looks at the server.
+CHANGE_LOCK = "/run/lock/sensorproxy.change.lock"
 SUPPORTED_OS = {"debian", "ubuntu"}
 MIN_FREE_KB = 20 * 1024
 
@@ -150,11 +153,31 @@ def os_problem(state: ServerState) -> str | None:
     return None
 
 
-INSTALL = r"""
-export DEBIAN_FRONTEND=noninteractive
-apt-get -o DPkg::Lock::Timeout="$1" update -q || exit 10
-apt-get -o DPkg::Lock::Timeout="$1" install -y -q squid || exit 11
+# apt runs in the background, writing to a log the app follows: if the connection drops, the install
+# still completes instead of leaving dpkg half-way, and the next run waits for it (CHANGE_LOCK).
+DETACHED = r"""
+trap '' HUP PIPE
+exec 8>>@CHANGE_LOCK@; flock 8
+log=$(mktemp /var/log/sensorproxy-install.XXXXXX) || exit 12
+# fd 8 (the lock) stays with this shell: a daemon a package starts must not inherit it and hold it forever
+( trap '' HUP PIPE; install_squid "$@" > "$log" 2>&1; echo $? > "$log.rc" ) 8>&- &
+tail -n +1 -f --pid=$! "$log" 2>/dev/null
+wait
+rc=$(cat "$log.rc" 2>/dev/null || echo 12)
+rm -f "$log" "$log.rc"
+exit "$rc"
+""".replace("@CHANGE_LOCK@", CHANGE_LOCK)
+
+INSTALL = (
+    r"""
+install_squid() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout="$1" update -q || return 10
+  apt-get -o DPkg::Lock::Timeout="$1" install -y -q squid || return 11
+}
 """
+    + DETACHED
+)
 
 
 def install_bundle(files: list[tuple[str, str]]) -> str:
@@ -169,27 +192,30 @@ def install_bundle(files: list[tuple[str, str]]) -> str:
             raise ValueError(f"unexpected file name in the bundle: {name!r}")
     listing = "\n".join(f"{digest} {name}" for digest, name in files)
     return (
-        """set -u
-export DEBIAN_FRONTEND=noninteractive
-src=$1; lock_timeout=$2
-dir=$(mktemp -d /var/cache/sensorproxy-bundle.XXXXXX) || exit 12
-trap 'rm -rf "$dir" "$src"' EXIT
-while read -r sum file; do
-  cp "$src/$file" "$dir/$file" || exit 12
-  echo "$sum  $dir/$file" | sha256sum -c --quiet - >/dev/null 2>&1 || { echo "checksum mismatch: $file" >&2; exit 13; }
-done <<'SENSORPROXY_FILES'
+        """install_squid() {
+  export DEBIAN_FRONTEND=noninteractive
+  src=$1; lock_timeout=$2
+  dir=$(mktemp -d /var/cache/sensorproxy-bundle.XXXXXX) || return 12
+  trap 'rm -rf "$dir" "$src"' EXIT
+  while read -r sum file; do
+    cp "$src/$file" "$dir/$file" || return 12
+    echo "$sum  $dir/$file" | sha256sum -c --quiet - >/dev/null 2>&1 || { echo "checksum mismatch: $file"; return 13; }
+  done <<'SENSORPROXY_FILES'
 """
         + listing
         + """
 SENSORPROXY_FILES
-mkdir -p "$dir/lists/partial" "$dir/parts"
-printf 'deb [trusted=yes] file:%s ./\n' "$dir" > "$dir/sources.list"
-set -- -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts="$dir/parts" \
-  -o Dir::State::Lists="$dir/lists" -o APT::Get::List-Cleanup=0
-echo "installing Squid from the bundle; nothing is downloaded"
-apt-get "$@" update -q >/dev/null || exit 11
-apt-get "$@" -o DPkg::Lock::Timeout="$lock_timeout" install -y -q --no-download --no-install-recommends squid || exit 11
+  mkdir -p "$dir/lists/partial" "$dir/parts"
+  printf 'deb [trusted=yes] file:%s ./\\n' "$dir" > "$dir/sources.list"
+  set -- -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts="$dir/parts" \\
+    -o Dir::State::Lists="$dir/lists" -o APT::Get::List-Cleanup=0
+  echo "installing Squid from the bundle; nothing is downloaded"
+  apt-get "$@" update -q >/dev/null || return 11
+  apt-get "$@" -o DPkg::Lock::Timeout="$lock_timeout" install -y -q --no-download --no-install-recommends squid \\
+    || return 11
+}
 """
+        + DETACHED
     )
 
 
@@ -201,6 +227,7 @@ def lock_and_probe(owner: str) -> str:
         f"owner=$1; shift; exec 9>>{LOCK_FILE}\n"
         f'if ! flock -w 3 9; then echo "BUSY $(cat {OWNER_FILE} 2>/dev/null)"; exit 0; fi\n'
         f'printf "%s\\n" "$owner" > {OWNER_FILE}\n'
+        f"exec 8>>{CHANGE_LOCK}; flock -w 900 8; flock -u 8\n"
         "echo LOCKED\n" + PROBE + "\necho @@sp-end\nexec cat >/dev/null\n"
     )
     return "sh -c " + shlex.quote(body) + " sh " + shlex.quote(owner)
@@ -275,7 +302,7 @@ def transaction(
     the time it runs, and without `old_port` the previous port is read from the files it replaces: both
     for the offline kit, which is made before anyone knows the server."""
     q = shlex.quote
-    out = [_PRELUDE, f"squid_conf={q(squid_conf)}; port={port}"]
+    out = [_PRELUDE, f"exec 8>>{CHANGE_LOCK}; flock 8", f"squid_conf={q(squid_conf)}; port={port}"]
     if old_port is not None:
         out.append(f"old_port={old_port}")
     else:
@@ -341,7 +368,8 @@ def transaction(
         out += [
             "step enable running",
             "if [ -d /run/systemd/system ]; then systemctl enable squid 2>&1",
-            "else update-rc.d squid enable 2>&1 || update-rc.d squid defaults 2>&1; fi | sed 's/^/@@log enable /'",
+            # sysvinit: back to the package's own links (start in 2-5), whatever state they were left in
+            "else { update-rc.d -f squid remove && update-rc.d squid defaults; } 2>&1; fi | sed 's/^/@@log enable /'",
             "step enable changed",
         ]
     if activate:
@@ -349,7 +377,7 @@ def transaction(
             "step activate running",
             "was_running=no; squid -k check >/dev/null 2>&1 && was_running=yes",
             "offset=$(log_size)",
-            "activate 2>&1 | sed 's/^/@@log activate /'",
+            "activate 8>&- 2>&1 | sed 's/^/@@log activate /'",
             "step activate changed",
             "step verify running",
             'if serving "$port" "$offset"; then',
@@ -361,7 +389,7 @@ def transaction(
             out += [
                 "restore; step write rolled_back",
                 'if [ "$was_running" = yes ]; then',
-                "  offset=$(log_size); activate 2>&1 | sed 's/^/@@log verify /'",
+                "  offset=$(log_size); activate 8>&- 2>&1 | sed 's/^/@@log verify /'",
                 '  if serving "$old_port" "$offset"; then log verify "the previous configuration serves again"',
                 '  else log verify "the previous configuration does not serve either: $why"; fi',
                 "fi",

@@ -108,10 +108,10 @@ class SshSession:
         except FileNotFoundError:
             client.close()
             raise ConnectFailed(f"the key file {self.target.key_path} does not exist") from None
-        except (OSError, paramiko.SSHException) as exc:
+        except (OSError, EOFError, paramiko.SSHException) as exc:  # EOFError: the server hung up mid-handshake
             client.close()
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            reason = reason or type(exc).__name__
+            reason = reason or ("the connection was closed" if isinstance(exc, EOFError) else type(exc).__name__)
             raise ConnectFailed(f"cannot reach {self.target.host}:{self.target.port} over SSH ({reason})") from None
         transport = client.get_transport()
         assert transport is not None
@@ -230,29 +230,36 @@ class SshSession:
 
         Returns the channel and the output read until `ready` accepted it; closing the channel ends it.
         """
-        assert self.client is not None
-        transport = self.client.get_transport()
-        assert transport is not None
+        if self.client is None:
+            raise ConnectFailed("not connected")
         line, prefix = self._privileged(command)
         self.commands.append(line)
-        chan = transport.open_session(timeout=CONNECT_TIMEOUT)
-        chan.exec_command(line)
-        if prefix:
-            chan.sendall(prefix)
-        buf = b""
-        deadline = time.monotonic() + 30
-        while not ready(buf.decode("utf-8", "replace")):
-            if chan.exit_status_ready() and not chan.recv_ready():
-                break
-            if time.monotonic() > deadline:
-                chan.close()
-                raise CommandFailed(command, -1, "no answer within 30 s")
-            r, _, _ = select.select([chan], [], [], 0.5)
-            if r:
-                data = chan.recv(4096)
-                if not data:
+        try:
+            transport = self.client.get_transport()
+            if transport is None or not transport.is_active():
+                raise EOFError("the transport is closed")
+            chan = transport.open_session(timeout=CONNECT_TIMEOUT)
+            chan.exec_command(line)
+            if prefix:
+                chan.sendall(prefix)
+            buf = b""
+            deadline = time.monotonic() + 30
+            while not ready(buf.decode("utf-8", "replace")):
+                if chan.exit_status_ready() and not chan.recv_ready():
                     break
-                buf += data
+                if time.monotonic() > deadline:
+                    chan.close()
+                    raise CommandFailed(command, -1, "no answer within 30 s")
+                r, _, _ = select.select([chan], [], [], 0.5)
+                if r:
+                    data = chan.recv(4096)
+                    if not data:
+                        break
+                    buf += data
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            raise ConnectFailed(
+                f"the SSH connection to {self.target.host} failed ({exc or type(exc).__name__})"
+            ) from None
         return chan, buf.decode("utf-8", "replace")
 
 

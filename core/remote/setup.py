@@ -267,6 +267,7 @@ class Run:
     emit: Emit = lambda _e: None
     cancel: Callable[[], bool] = lambda: False
     backup_set: str | None = None
+    dpkg_timeout: int = DPKG_LOCK_TIMEOUT  # how long an install waits for another package manager
 
     def log(self, step: str, text: str) -> None:
         for line in text.splitlines():
@@ -330,11 +331,11 @@ class Run:
             listed = [(bundle.index_sha256, INDEX)] + [(p.sha256, p.file) for p in bundle.packages]
             script = server.install_bundle(listed)
             result = self.session.script(
-                script, remote, str(DPKG_LOCK_TIMEOUT), timeout=DPKG_LOCK_TIMEOUT + 900, on_line=on_line
+                script, remote, str(self.dpkg_timeout), timeout=self.dpkg_timeout + 900, on_line=on_line
             )
         else:
             result = self.session.script(
-                server.INSTALL, str(DPKG_LOCK_TIMEOUT), timeout=DPKG_LOCK_TIMEOUT + 900, on_line=on_line
+                server.INSTALL, str(self.dpkg_timeout), timeout=self.dpkg_timeout + 900, on_line=on_line
             )
         if not result.ok:
             why = {
@@ -343,7 +344,8 @@ class Run:
                 12: "copying the bundle on the server",
                 13: "checking the bundle on the server (a file was damaged in transfer)",
             }.get(result.returncode, "the install")
-            error = CommandFailed(why, result.returncode, result.stderr)
+            # apt's own messages are in the log the script followed, that is on stdout
+            error = CommandFailed(why, result.returncode, result.stderr or result.stdout[-2000:])
             self.mark("install", Status.FAILED, str(error))
             raise error
         state = probe(self.session, self.layout)
@@ -427,10 +429,11 @@ def apply(
     emit: Emit | None = None,
     cancel: Callable[[], bool] | None = None,
     bundle: Bundle | None = None,
+    dpkg_timeout: int = DPKG_LOCK_TIMEOUT,
 ) -> Outcome:
     """Apply `project`; Squid is installed with apt, or without any network from `bundle`."""
     layout = layout or squid.SquidLayout()
-    run = Run(session, layout, emit or (lambda _e: None), cancel or (lambda: False))
+    run = Run(session, layout, emit or (lambda _e: None), cancel or (lambda: False), dpkg_timeout=dpkg_timeout)
     start = time.monotonic()
     run.connect()
     with run.preflight() as state:

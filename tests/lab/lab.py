@@ -26,6 +26,7 @@ from pathlib import Path
 import paramiko
 
 from core.model import AuthMethod, Project, ProxySettings, Sensor, SshTarget
+from core.remote import server as remote_server
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSecrets, SshSession
 
@@ -388,7 +389,7 @@ class Lab:
             shutil.copytree(self.squid_backup, "/etc/squid", symlinks=True)
         if not self.backups_existed:
             shutil.rmtree("/var/backups/sensorproxy", ignore_errors=True)
-        for leftover in ("/run/lock/sensorproxy.lock", "/run/lock/sensorproxy.owner"):
+        for leftover in (remote_server.LOCK_FILE, remote_server.OWNER_FILE, remote_server.CHANGE_LOCK):
             Path(leftover).unlink(missing_ok=True)
         if self.hosts_before:
             Path("/etc/hosts").write_text(self.hosts_before)
@@ -412,6 +413,7 @@ class Relay:
         self.target = (ip, port)
         self.gate = threading.Event()
         self.gate.set()
+        self.refusing = False
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port: int = self.server.getsockname()[1]
         self.sockets: list[socket.socket] = []
@@ -431,9 +433,17 @@ class Relay:
                 return
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
+    def cut(self) -> None:
+        """Drop every connection through the relay now, and refuse new ones: a network failure."""
+        self.refusing = True
+        self.gate.set()
+        for sock in list(self.sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
     def _serve(self, client: socket.socket) -> None:
         self.sockets.append(client)
-        if not self.gate.wait(60):
+        if not self.gate.wait(60) or self.refusing:
             client.close()
             return
         upstream = socket.create_connection(self.target, timeout=10)

@@ -1,0 +1,257 @@
+"""Faults at every step of apply: the SSH connection cut (a relay in front of sshd drops it) and the
+app's process killed (SIGKILL to the CLI). Afterwards the server's config parses, Squid serves the old or
+the new rules (curl says which, and it matches the files), no temporary file is left, and the next apply
+converges. Also: a full filesystem, a held dpkg lock, no reachable repository, a taken port."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import paramiko
+import pytest
+
+from core import projectfile, squid
+from core.remote import setup
+from core.remote.errors import CommandFailed, RemoteError, ValidationFailed, VerifyFailed
+from core.remote.events import TITLES, Status, StepEvent
+from core.remote.hostkeys import KnownHosts
+from core.remote.server import CHANGE_LOCK
+from core.remote.session import SshSecrets, SshSession
+from core.remote.setup import Passwords
+from tests.conftest import FIGURES, ROOT
+from tests.lab.lab import HOSTS, SERVER_IP, SSH_PORT, Lab, Relay, sh
+from tests.lab.test_apply import ALLOWED, DENIED, codes
+
+pytestmark = pytest.mark.lab
+LAYOUT = squid.SquidLayout()
+# Every step of a changing apply on a server where Squid is installed and running. "install" is cut on
+# its own below, because it needs Squid purged first.
+STEPS = ["connect", "preflight", "backup", "write", "validate", "enable", "activate", "verify"]
+
+
+def host_key(lab: Lab) -> paramiko.PKey:
+    kind, data = (lab.tmp / "host_ed25519.pub").read_text().split()[:2]
+    return paramiko.PKey.from_type_string(kind, base64.b64decode(data))
+
+
+def apply_directly(lab: Lab, known: KnownHosts, project) -> setup.Outcome:
+    with lab.session(known) as session:
+        return setup.apply(project, session, Passwords())
+
+
+def wait_until_changes_end(timeout: float = 120) -> None:
+    """A cut connection does not stop the server's transaction or install: wait for them to finish."""
+    deadline = time.monotonic() + timeout
+    while subprocess.run(["flock", "-n", CHANGE_LOCK, "true"], check=False).returncode != 0:
+        assert time.monotonic() < deadline, "the server-side change did not end"
+        time.sleep(0.1)
+
+
+def stray_files() -> list[Path]:
+    return [*Path("/etc/squid").glob(".sensorproxy-tmp.*"), *Path("/etc/squid/conf.d").glob(".sensorproxy-tmp.*")]
+
+
+def assert_server_consistent(lab: Lab) -> None:
+    parsed = subprocess.run(["squid", "-k", "parse"], capture_output=True, text=True, check=False)
+    assert parsed.returncode == 0, parsed.stderr[-2000:]
+    assert lab.squid_pid() is not None, "Squid is not running"
+    assert not stray_files()
+    dropin = Path(LAYOUT.dropin).read_text()
+    assert codes(lab.curl("sp-s1")) == ALLOWED  # in the old and in the new rules
+    expected = ALLOWED if f"src {HOSTS['sp-s2']}" in dropin else DENIED
+    assert codes(lab.curl("sp-s2")) == expected  # whichever rules are on disk are the ones served
+
+
+def disable_at_boot() -> None:
+    sh("update-rc.d", "squid", "disable")
+
+
+def converge(lab: Lab, known: KnownHosts, project) -> None:
+    apply_directly(lab, known, project)
+    assert codes(lab.curl("sp-s2")) == ALLOWED
+    assert not apply_directly(lab, known, project).changed
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_connection_cut_at_each_step(lab: Lab, known_hosts: KnownHosts, tmp_path: Path, step: str):
+    old, new = lab.project("sp-s1"), lab.project("sp-s1", "sp-s2")
+    apply_directly(lab, known_hosts, old)
+    if step == "enable":
+        disable_at_boot()
+    relay = Relay(SERVER_IP, SSH_PORT)
+    known = KnownHosts(tmp_path / "relay_known_hosts")
+    known.pin(f"[127.0.0.1]:{relay.port}", host_key(lab))
+    target = replace(new.ssh, host="127.0.0.1", port=relay.port)
+    seen: list[str] = []
+
+    def emit(event) -> None:
+        if isinstance(event, StepEvent) and event.step == step and event.status is Status.RUNNING:
+            seen.append(step)
+            relay.cut()
+
+    FIGURES["faults injected"] += 1
+    session = SshSession(target, known, SshSecrets())  # apply connects: the connect step can be cut too
+    try:
+        setup.apply(replace(new, ssh=target), session, Passwords(), emit=emit)
+    except RemoteError:
+        pass  # the app reports the lost connection; what matters is the server
+    finally:
+        session.close()
+        relay.close()
+    assert seen == [step], f"the {step} step never started"
+    wait_until_changes_end()
+    assert_server_consistent(lab)
+    converge(lab, known_hosts, new)
+    FIGURES["faults survived"] += 1
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_app_killed_at_each_step(lab: Lab, known_hosts: KnownHosts, tmp_path: Path, step: str):
+    old, new = lab.project("sp-s1"), lab.project("sp-s1", "sp-s2")
+    apply_directly(lab, known_hosts, old)
+    if step == "enable":
+        disable_at_boot()
+    path = tmp_path / "new.toml"
+    projectfile.save(new, path)
+    config = tmp_path / "config"
+    KnownHosts(config / "known_hosts").pin(f"[{SERVER_IP}]:{SSH_PORT}", host_key(lab))
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SENSORPROXY_CONFIG_DIR": str(config),
+           "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "apply", str(path), "--yes"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
+    )  # fmt: skip
+    FIGURES["faults injected"] += 1
+    killed = False
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip() == f"... {TITLES[step]}":
+            os.kill(proc.pid, signal.SIGKILL)
+            killed = True
+            break
+    proc.wait(timeout=60)
+    assert killed, f"the CLI never printed the {step} step"
+    assert proc.returncode == -signal.SIGKILL
+    wait_until_changes_end()
+    assert_server_consistent(lab)
+    converge(lab, known_hosts, new)
+    FIGURES["faults survived"] += 1
+
+
+def test_connection_cut_during_install_lets_apt_finish(lab: Lab, known_hosts: KnownHosts, tmp_path: Path):
+    lab.stop_squid()
+    sh("apt-get", "purge", "-y", "-q", "squid", timeout=300)
+    relay = Relay(SERVER_IP, SSH_PORT)
+    known = KnownHosts(tmp_path / "relay_known_hosts")
+    known.pin(f"[127.0.0.1]:{relay.port}", host_key(lab))
+    project = lab.project("sp-s1", "sp-s2")
+    target = replace(project.ssh, host="127.0.0.1", port=relay.port)
+
+    def emit(event) -> None:  # cut once apt has started talking
+        if getattr(event, "step", "") == "install" and not isinstance(event, StepEvent):
+            relay.cut()
+
+    FIGURES["faults injected"] += 1
+    with pytest.raises(RemoteError), SshSession(target, known, SshSecrets()) as session:
+        setup.apply(replace(project, ssh=target), session, Passwords(), emit=emit)
+    relay.close()
+    wait_until_changes_end(timeout=600)
+    audit = subprocess.run(["dpkg", "--audit"], capture_output=True, text=True, check=False)
+    assert audit.stdout.strip() == "", audit.stdout  # no package left half-installed
+    assert Path("/usr/sbin/squid").exists()
+    converge(lab, known_hosts, project)
+    FIGURES["faults survived"] += 1
+
+
+def test_full_filesystem_rolls_back_and_keeps_the_old_rules(lab: Lab, known_hosts: KnownHosts, tmp_path: Path):
+    old = lab.project("sp-s1")
+    apply_directly(lab, known_hosts, old)
+    conf_d = Path("/etc/squid/conf.d")
+    saved = {p.name: p.read_bytes() for p in conf_d.iterdir() if p.is_file()}
+    used = sum(len(b) for b in saved.values())
+    sh("mount", "-t", "tmpfs", "-o", f"size={max(used * 2, 16384)}", "sp-full", str(conf_d))
+    try:
+        for name, data in saved.items():
+            (conf_d / name).write_bytes(data)
+        many = replace(old, sensors=old.sensors + tuple(replace(old.sensors[0], name=f"Extra {i}",
+                                                                    address=f"10.99.{i // 250}.{i % 250 + 1}")
+                                                            for i in range(3000)))  # fmt: skip
+        FIGURES["faults injected"] += 1
+        with pytest.raises(CommandFailed, match="changing the server failed"):
+            apply_directly(lab, known_hosts, many)
+        assert_server_consistent(lab)
+        assert "Extra 1" not in Path(LAYOUT.dropin).read_text()
+        FIGURES["faults survived"] += 1
+    finally:
+        subprocess.run(["umount", str(conf_d)], check=False)
+
+
+def test_held_dpkg_lock_waits_then_fails_clearly(lab: Lab, known_hosts: KnownHosts):
+    lab.stop_squid()
+    sh("apt-get", "purge", "-y", "-q", "squid", timeout=300)
+    holder = subprocess.Popen(["flock", "/var/lib/dpkg/lock-frontend", "sleep", "60"])
+    try:
+        time.sleep(0.3)
+        FIGURES["faults injected"] += 1
+        start = time.monotonic()
+        with lab.session(known_hosts) as session, pytest.raises(CommandFailed) as failed:
+            setup.apply(lab.project("sp-s1"), session, Passwords(), dpkg_timeout=3)
+        waited = time.monotonic() - start
+        assert "apt-get" in str(failed.value)
+        assert "lock" in str(failed.value).lower()
+        assert waited >= 3  # it waited for the lock before it gave up
+        assert not Path("/usr/sbin/squid").exists()  # nothing half-installed
+        FIGURES["faults survived"] += 1
+    finally:
+        holder.kill()
+        holder.wait()
+    sh("apt-get", "install", "-y", "-q", "squid", timeout=600)
+
+
+def test_unreachable_repository_is_a_clear_error_and_changes_nothing(lab: Lab, known_hosts: KnownHosts):
+    lab.stop_squid()
+    sh("apt-get", "purge", "-y", "-q", "squid", timeout=300)
+    lab.start_sshd("offline-faults", 2224, lab.tmp / "host_ed25519", netns="sp-offline")
+    try:
+        target = replace(lab.target(), host=HOSTS["sp-offline"], port=2224)
+        fp = lab.fingerprint(lab.tmp / "host_ed25519.pub")
+        FIGURES["faults injected"] += 1
+        with (
+            SshSession(target, known_hosts, SshSecrets(), accept_fingerprint=fp) as session,
+            pytest.raises(CommandFailed) as failed,
+        ):
+            setup.apply(replace(lab.project("sp-s1"), ssh=target), session, Passwords())
+        assert "apt-get" in str(failed.value)
+        assert not Path("/usr/sbin/squid").exists()
+        assert not Path(LAYOUT.dropin).exists()
+        FIGURES["faults survived"] += 1
+    finally:
+        lab.kill("offline-faults")
+        lab.kill_namespace("sp-offline")
+    sh("apt-get", "install", "-y", "-q", "squid", timeout=600)
+
+
+def test_taken_port_is_rolled_back(lab: Lab, known_hosts: KnownHosts):
+    old = lab.project("sp-s1")
+    apply_directly(lab, known_hosts, old)
+    blocker = subprocess.Popen([sys.executable, "-c", "import socket,time; s=socket.socket(); "
+                                "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+                                "s.bind(('0.0.0.0', 3140)); s.listen(); time.sleep(60)"])  # fmt: skip
+    try:
+        time.sleep(0.5)
+        FIGURES["faults injected"] += 1
+        with pytest.raises((VerifyFailed, ValidationFailed)):
+            apply_directly(lab, known_hosts, lab.project("sp-s1", "sp-s2", port=3140))
+        assert_server_consistent(lab)
+        assert "3140" not in Path(LAYOUT.dropin).read_text()
+        FIGURES["faults survived"] += 1
+    finally:
+        blocker.kill()
+        blocker.wait()
