@@ -124,19 +124,19 @@ def test_app_killed_at_each_step(lab: Lab, known_hosts: KnownHosts, tmp_path: Pa
     KnownHosts(config / "known_hosts").pin(f"[{SERVER_IP}]:{SSH_PORT}", host_key(lab))
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SENSORPROXY_CONFIG_DIR": str(config),
            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "PYTHONUNBUFFERED": "1"}  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "apply", str(path), "--yes"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
-    )  # fmt: skip
     FIGURES["faults injected"] += 1
     killed = False
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.strip() == f"... {TITLES[step]}":
-            os.kill(proc.pid, signal.SIGKILL)
-            killed = True
-            break
-    proc.wait(timeout=60)
+    with subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "apply", str(path), "--yes"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
+    ) as proc:  # fmt: skip
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.strip() == f"... {TITLES[step]}":
+                os.kill(proc.pid, signal.SIGKILL)
+                killed = True
+                break
+        proc.wait(timeout=60)
     assert killed, f"the CLI never printed the {step} step"
     assert proc.returncode == -signal.SIGKILL
     wait_until_changes_end()
@@ -196,9 +196,14 @@ def test_full_filesystem_rolls_back_and_keeps_the_old_rules(lab: Lab, known_host
 def test_held_dpkg_lock_waits_then_fails_clearly(lab: Lab, known_hosts: KnownHosts):
     lab.stop_squid()
     sh("apt-get", "purge", "-y", "-q", "squid", timeout=300)
-    holder = subprocess.Popen(["flock", "/var/lib/dpkg/lock-frontend", "sleep", "60"])
+    hold = (
+        "import fcntl, time; f = open('/var/lib/dpkg/lock-frontend', 'w'); "
+        "fcntl.lockf(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)"
+    )  # apt's locks are fcntl locks, not flock ones
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(0.3)
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
         FIGURES["faults injected"] += 1
         start = time.monotonic()
         with lab.session(known_hosts) as session, pytest.raises(CommandFailed) as failed:
@@ -211,13 +216,14 @@ def test_held_dpkg_lock_waits_then_fails_clearly(lab: Lab, known_hosts: KnownHos
         FIGURES["faults survived"] += 1
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()
     sh("apt-get", "install", "-y", "-q", "squid", timeout=600)
 
 
 def test_unreachable_repository_is_a_clear_error_and_changes_nothing(lab: Lab, known_hosts: KnownHosts):
     lab.stop_squid()
     sh("apt-get", "purge", "-y", "-q", "squid", timeout=300)
+    sh("apt-get", "clean")  # with Squid's .deb still in apt's cache, the install would need no network
     lab.start_sshd("offline-faults", 2224, lab.tmp / "host_ed25519", netns="sp-offline")
     try:
         target = replace(lab.target(), host=HOSTS["sp-offline"], port=2224)
