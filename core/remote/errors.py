@@ -53,6 +53,14 @@ class HostKeyChanged(RemoteError):
         )
 
 
+class BadServerAnswer(RemoteError):
+    """The server printed something the app cannot read (not Debian's tools, or output cut short)."""
+
+
+class KnownHostsDamaged(RemoteError):
+    """sensorproxy's own known_hosts file cannot be read; nothing is sent until it is fixed."""
+
+
 class CommandFailed(RemoteError):
     def __init__(self, what: str, returncode: int, output: str) -> None:
         self.what, self.returncode, self.output = what, returncode, output.strip()

@@ -16,7 +16,7 @@ import paramiko
 from core import atomicfile
 from core.model import SshTarget
 from core.paths import config_dir
-from core.remote.errors import HostKeyChanged, HostKeyUnknown
+from core.remote.errors import HostKeyChanged, HostKeyUnknown, KnownHostsDamaged
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,15 @@ class KnownHosts:
     def _load(self) -> tuple[paramiko.HostKeys, paramiko.HostKeys]:
         app, user = paramiko.HostKeys(), paramiko.HostKeys()
         if self.app_file.exists():
-            app.load(str(self.app_file))
+            try:
+                app.load(str(self.app_file))
+            except (OSError, UnicodeDecodeError, paramiko.SSHException, paramiko.hostkeys.InvalidHostKey) as exc:
+                line = getattr(exc, "line", "")
+                where = f" at the line {line.strip()[:80]!r}" if line else ""
+                raise KnownHostsDamaged(
+                    f"{self.app_file} is damaged{where}; fix or delete that line (the server will then be "
+                    "asked about as new). Nothing was sent."
+                ) from None
         if self.user_file and self.user_file.exists():
             # An unreadable personal file is not ours to judge; the app's own file still protects.
             with contextlib.suppress(OSError, paramiko.SSHException, ValueError):

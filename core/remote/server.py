@@ -12,6 +12,7 @@ import secrets as _random
 import shlex
 from dataclasses import dataclass, field
 
+from core.remote.errors import BadServerAnswer
 from core.squid import SquidLayout
 
 BACKUP_ROOT = "/var/backups/sensorproxy"
@@ -91,6 +92,14 @@ done
 
 
 def parse_probe(output: str, paths: list[str]) -> ServerState:
+    """The probe's answer; anything unreadable in it is a BadServerAnswer, never a crash."""
+    try:
+        return _parse_probe(output, paths)
+    except (ValueError, IndexError) as exc:  # binascii.Error is a ValueError
+        raise BadServerAnswer(f"the server's answer to the probe could not be read ({exc})") from None
+
+
+def _parse_probe(output: str, paths: list[str]) -> ServerState:
     sections: dict[str, list[str]] = {}
     current = None
     for line in output.splitlines():
@@ -136,9 +145,12 @@ def parse_probe(output: str, paths: list[str]) -> ServerState:
 
 def remote_file(lines: list[str]) -> RemoteFile:
     """A file as the scripts print it: `stat -c '%a %U %G'`, then its content in base64."""
-    mode, owner, group = lines[0].split()
-    content = base64.b64decode("".join(lines[1:])).decode("utf-8", "replace")
-    return RemoteFile(content, int(mode, 8), owner, group)
+    try:
+        mode, owner, group = lines[0].split()
+        content = base64.b64decode("".join(lines[1:]), validate=True).decode("utf-8", "replace")
+        return RemoteFile(content, int(mode, 8), owner, group)
+    except (ValueError, IndexError) as exc:
+        raise BadServerAnswer(f"a file the server sent could not be read ({exc})") from None
 
 
 def managed_paths(layout: SquidLayout) -> list[str]:
