@@ -17,11 +17,15 @@ from core.squid import SquidLayout
 
 BACKUP_ROOT = "/var/backups/sensorproxy"
 KEEP_BACKUPS = 10
-LOCK_FILE = "/run/lock/sensorproxy.lock"  # held by a run's session, from preflight to its end
-OWNER_FILE = "/run/lock/sensorproxy.owner"
+# In a root-only directory: root writes the owner file, and in world-writable /run/lock another local
+# user could have planted a symlink there pointing at a system file (see docs/security.md).
+RUN_DIR = "/run/sensorproxy"
+LOCK_FILE = f"{RUN_DIR}/lock"  # held by a run's session, from preflight to its end
+OWNER_FILE = f"{RUN_DIR}/owner"
 # Held by the server-side scripts that change things (transaction, install) for as long as they run,
 # which can outlive a dropped connection: the next run waits for it before it looks at the server.
-CHANGE_LOCK = "/run/lock/sensorproxy.change.lock"
+CHANGE_LOCK = f"{RUN_DIR}/change.lock"
+MAKE_RUN_DIR = f"mkdir -p -m 0700 {RUN_DIR} && [ -O {RUN_DIR} ] && [ ! -L {RUN_DIR} ] || exit 12"
 SUPPORTED_OS = {"debian", "ubuntu"}
 MIN_FREE_KB = 20 * 1024
 
@@ -169,6 +173,7 @@ def os_problem(state: ServerState) -> str | None:
 # still completes instead of leaving dpkg half-way, and the next run waits for it (CHANGE_LOCK).
 DETACHED = r"""
 trap '' HUP PIPE
+@MAKE_RUN_DIR@
 exec 8>>@CHANGE_LOCK@; flock 8
 log=$(mktemp /var/log/sensorproxy-install.XXXXXX) || exit 12
 # fd 8 (the lock) stays with this shell: a daemon a package starts must not inherit it and hold it forever
@@ -178,7 +183,7 @@ wait
 rc=$(cat "$log.rc" 2>/dev/null || echo 12)
 rm -f "$log" "$log.rc"
 exit "$rc"
-""".replace("@CHANGE_LOCK@", CHANGE_LOCK)
+""".replace("@CHANGE_LOCK@", CHANGE_LOCK).replace("@MAKE_RUN_DIR@", MAKE_RUN_DIR)
 
 INSTALL = (
     r"""
@@ -236,7 +241,7 @@ def lock_and_probe(owner: str) -> str:
     stdin closes (the SSH session ends). When someone else holds it: BUSY and who, since when. It waits
     a few seconds first, for a holder whose connection just dropped and which sshd is still ending."""
     body = (
-        f"owner=$1; shift; exec 9>>{LOCK_FILE}\n"
+        f"owner=$1; shift; {MAKE_RUN_DIR}; exec 9>>{LOCK_FILE}\n"
         f'if ! flock -w 3 9; then echo "BUSY $(cat {OWNER_FILE} 2>/dev/null)"; exit 0; fi\n'
         f'printf "%s\\n" "$owner" > {OWNER_FILE}\n'
         f"exec 8>>{CHANGE_LOCK}; flock -w 900 8; flock -u 8\n"
@@ -314,7 +319,7 @@ def transaction(
     the time it runs, and without `old_port` the previous port is read from the files it replaces: both
     for the offline kit, which is made before anyone knows the server."""
     q = shlex.quote
-    out = [_PRELUDE, f"exec 8>>{CHANGE_LOCK}; flock 8", f"squid_conf={q(squid_conf)}; port={port}"]
+    out = [_PRELUDE, MAKE_RUN_DIR, f"exec 8>>{CHANGE_LOCK}; flock 8", f"squid_conf={q(squid_conf)}; port={port}"]
     if old_port is not None:
         out.append(f"old_port={old_port}")
     else:
