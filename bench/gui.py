@@ -11,11 +11,9 @@ from __future__ import annotations
 import csv
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,11 +25,13 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt  # noqa: E402
 from PySide6.QtGui import QStandardItemModel, QUndoStack  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from bench import measure  # noqa: E402
+from bench.measure import RUNS  # noqa: E402
+from bench.measure import row_ms as row  # noqa: E402
 from core import csvio  # noqa: E402
 from core.model import Sensor  # noqa: E402
 from gui.sensor_model import ADDRESS, NAME, SensorTableModel, SensorView  # noqa: E402
 
-RUNS = 5
 N = 10_000
 BARE_WINDOW = """
 import sys
@@ -44,22 +44,8 @@ print("shown" if w.isVisible() and not w.grab().isNull() else "FAILED")
 
 
 def timed(fn: Callable[[], object], runs: int = RUNS, setup: Callable[[], object] | None = None) -> list[float]:
-    out = []
-    for _ in range(runs):
-        if setup:
-            setup()
-        start = time.perf_counter()
-        fn()
-        QApplication.processEvents()
-        out.append(time.perf_counter() - start)
-    return out
-
-
-def row(label: str, samples: list[float], base: list[float] | None = None) -> str:
-    med = statistics.median(samples)
-    ratio = f"{med / statistics.median(base):7.2f}x" if base else "   base "
-    spread = f"(min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})"
-    return f"{label:<58} {med * 1000:9.1f} ms  {spread}  {ratio}"
+    """Including the events the call queued: the stall the window itself sees."""
+    return measure.timed(lambda: (fn(), QApplication.processEvents()), runs, setup)
 
 
 def cold_start(tmp: Path) -> tuple[list[float], list[float]]:

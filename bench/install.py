@@ -48,7 +48,6 @@ def main() -> None:
             known = KnownHosts(Path(tmp) / "known_hosts")
             fp = lab.fingerprint(lab.tmp / "host_ed25519.pub")
             offline = bundle.build(Path(tmp) / "bundle")
-            lab.start_sshd("bench-offline", OFFLINE_PORT, lab.tmp / "host_ed25519", netns="sp-offline")
             project = lab.project("sp-s1")
             offline_target = replace(project.ssh, host=HOSTS["sp-offline"], port=OFFLINE_PORT)
             subprocess.run(["apt-get", "install", "--download-only", "-y", "-q", "squid"], check=True,
@@ -62,10 +61,12 @@ def main() -> None:
                 apt_times.append(time.perf_counter() - start)
 
                 purge(lab)
+                lab.start_sshd("bench-offline", OFFLINE_PORT, lab.tmp / "host_ed25519", netns="sp-offline")
                 start = time.perf_counter()
                 with SshSession(offline_target, known, SshSecrets(), accept_fingerprint=fp) as session:
                     setup.apply(replace(project, ssh=offline_target), session, setup.Passwords(), bundle=offline)
                 bundle_times.append(time.perf_counter() - start)
+                lab.kill("bench-offline")
             purge(lab)
             sh("apt-get", "install", "-y", "-q", "squid", timeout=600)
             print(f"{'figure':<52} {'median':>9}")

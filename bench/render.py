@@ -7,40 +7,19 @@ measured in the same run. Run: .venv/bin/python bench/render.py
 from __future__ import annotations
 
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.measure import row_ms as row  # noqa: E402
+from bench.measure import timed  # noqa: E402
 from core import model, squid  # noqa: E402
 from core.model import Project, ProxySettings, Sensor, SshTarget, validate  # noqa: E402
 from tests.squidparse import parse, server_dir, write_rendered  # noqa: E402
-
-RUNS = 5
-
-
-def timed(fn: Callable[[], object], runs: int = RUNS, setup: Callable[[], None] | None = None) -> list[float]:
-    out = []
-    for _ in range(runs):
-        if setup:
-            setup()
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
-
-
-def row(label: str, samples: list[float], base: list[float] | None = None) -> str:
-    med = statistics.median(samples)
-    ratio = f"{med / statistics.median(base):7.2f}x" if base else "   base "
-    spread = f"(min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})"
-    return f"{label:<58} {med * 1000:9.1f} ms  {spread}  {ratio}"
 
 
 def main() -> None:

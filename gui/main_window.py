@@ -406,10 +406,16 @@ class MainWindow(QMainWindow):
         except Abandoned:
             return None
 
-    def export_sheet(self, path: Path | None = None) -> bool:
+    def _valid_project(self) -> Project | None:
+        """The project, or None after telling the engineer what to fix first."""
         project = self.project()
         if problems := validate(project):
             QMessageBox.warning(self, "Fix the project first", f"{len(problems)} problem(s); first: {problems[0]}")
+            return None
+        return project
+
+    def export_sheet(self, path: Path | None = None) -> bool:
+        if (project := self._valid_project()) is None:
             return False
         if path is None:
             start = str(self.path.with_name(f"{self.path.stem}-sheet.pdf")) if self.path else "sheet.pdf"
@@ -430,18 +436,14 @@ class MainWindow(QMainWindow):
         return True
 
     def print_sheet(self) -> None:
-        project = self.project()
-        if problems := validate(project):
-            QMessageBox.warning(self, "Fix the project first", f"{len(problems)} problem(s); first: {problems[0]}")
+        if (project := self._valid_project()) is None:
             return
         html = sheet.to_html(project, self._sheet_password(project), generated=self._generated())
         sheet_export.print_sheet(html, self)
 
     def export_kit(self, path: Path | None = None) -> bool:
         """The zip for servers the laptop cannot reach: files, the password hash and apply.sh."""
-        project = self.project()
-        if problems := validate(project):
-            QMessageBox.warning(self, "Fix the project first", f"{len(problems)} problem(s); first: {problems[0]}")
+        if (project := self._valid_project()) is None:
             return False
         if path is None:
             start = str(self.path.with_name(f"{self.path.stem}-kit.zip")) if self.path else "sensorproxy-kit.zip"

@@ -18,6 +18,7 @@ import paramiko
 import pytest
 
 from core import projectfile, squid
+from core.model import Project
 from core.remote import setup
 from core.remote.errors import CommandFailed, RemoteError, ValidationFailed, VerifyFailed
 from core.remote.events import TITLES, Status, StepEvent
@@ -79,12 +80,17 @@ def converge(lab: Lab, known: KnownHosts, project) -> None:
     assert not apply_directly(lab, known, project).changed
 
 
-@pytest.mark.parametrize("step", STEPS)
-def test_connection_cut_at_each_step(lab: Lab, known_hosts: KnownHosts, tmp_path: Path, step: str):
-    old, new = lab.project("sp-s1"), lab.project("sp-s1", "sp-s2")
-    apply_directly(lab, known_hosts, old)
+def old_rules_applied(lab: Lab, known: KnownHosts, step: str) -> Project:
+    """The server serves the old rules (sensor 1 only); returns the project with the new ones (1 and 2)."""
+    apply_directly(lab, known, lab.project("sp-s1"))
     if step == "enable":
         disable_at_boot()
+    return lab.project("sp-s1", "sp-s2")
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_connection_cut_at_each_step(lab: Lab, known_hosts: KnownHosts, tmp_path: Path, step: str):
+    new = old_rules_applied(lab, known_hosts, step)
     relay = Relay(SERVER_IP, SSH_PORT)
     known = KnownHosts(tmp_path / "relay_known_hosts")
     known.pin(f"[127.0.0.1]:{relay.port}", host_key(lab))
@@ -114,10 +120,7 @@ def test_connection_cut_at_each_step(lab: Lab, known_hosts: KnownHosts, tmp_path
 
 @pytest.mark.parametrize("step", STEPS)
 def test_app_killed_at_each_step(lab: Lab, known_hosts: KnownHosts, tmp_path: Path, step: str):
-    old, new = lab.project("sp-s1"), lab.project("sp-s1", "sp-s2")
-    apply_directly(lab, known_hosts, old)
-    if step == "enable":
-        disable_at_boot()
+    new = old_rules_applied(lab, known_hosts, step)
     path = tmp_path / "new.toml"
     projectfile.save(new, path)
     config = tmp_path / "config"

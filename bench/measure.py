@@ -1,0 +1,28 @@
+"""Shared by the benchmarks: time a call several times, and print a figure against its baseline."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+RUNS = 5
+
+
+def timed(fn: Callable[[], object], runs: int = RUNS, setup: Callable[[], object] | None = None) -> list[float]:
+    """Wall-clock seconds of `fn`, `runs` times; `setup` runs before each, untimed."""
+    out = []
+    for _ in range(runs):
+        if setup:
+            setup()
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def row_ms(label: str, samples: list[float], base: list[float] | None = None) -> str:
+    med = statistics.median(samples)
+    ratio = f"{med / statistics.median(base):7.2f}x" if base else "   base "
+    spread = f"(min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})"
+    return f"{label:<58} {med * 1000:9.1f} ms  {spread}  {ratio}"
