@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import __version__, atomicfile, credentials, csvio, kit, projectfile, sheet, squid
+from core import __version__, atomicfile, credentials, csvio, projectfile, sheet, squid
 from core.credentials import Kind
 from core.model import Project, Sensor, SshTarget, validate
-from gui import dialogs, sheet_export, theme
+from gui import dialogs, theme
 from gui.apply_panel import ApplyPanel
 from gui.preview import PreviewPane
 from gui.proxy_form import ProxyForm
@@ -424,6 +424,8 @@ class MainWindow(QMainWindow):
                 return False
             path = Path(name)
         password = self._sheet_password(project)
+        from gui import sheet_export  # Qt's print support loads when a sheet is made, not at start-up
+
         try:
             if path.suffix.lower() == ".csv":
                 atomicfile.write_text(path, "\ufeff" + sheet.to_csv(project, password))
@@ -439,6 +441,8 @@ class MainWindow(QMainWindow):
         if (project := self._valid_project()) is None:
             return
         html = sheet.to_html(project, self._sheet_password(project), generated=self._generated())
+        from gui import sheet_export
+
         sheet_export.print_sheet(html, self)
 
     def export_kit(self, path: Path | None = None) -> bool:
@@ -451,6 +455,7 @@ class MainWindow(QMainWindow):
             if not name:
                 return False
             path = Path(name)
+        from core import kit  # with the SSH code it builds on: loaded on first use
         from gui.server_actions import Abandoned
 
         try:

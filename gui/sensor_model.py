@@ -55,6 +55,8 @@ class SensorTableModel(QAbstractTableModel):
         sensor = self._sensors[row]
         if not sensor.enabled:
             return "off"
+        if not self._connections:  # the common case, and the cheap one: called per row by filter and sort
+            return "ready"
         return self._connections.get(canonical_address(sensor.address), "ready")
 
     def set_connections(self, results: dict[str, str]) -> None:

@@ -40,3 +40,13 @@ def test_importing_every_core_module_loads_no_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
     assert len(modules) >= 6
+
+
+def test_the_window_starts_without_ssh_keyring_or_print_support():
+    """Cold start: paramiko, bcrypt, keyring and Qt's print support load on first use (see bench/gui.py)."""
+    code = (
+        "import sys, gui.app, gui.main_window; "
+        "print(sorted(m for m in ('paramiko', 'bcrypt', 'keyring', 'PySide6.QtPrintSupport') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert proc.stdout.strip() == "[]"
