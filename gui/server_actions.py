@@ -97,7 +97,8 @@ class ServerActions(QObject):
             self.job.cancel()
 
     # --- starting a run -------------------------------------------------------------------------
-    def run(self, name: str) -> None:
+    def run(self, name: str, *, confirmed: bool = False) -> None:
+        """Start an operation; `confirmed` when it is the retry of one the engineer already confirmed."""
         op = OPERATIONS[name]
         if self.job is not None:
             self.window.statusBar().showMessage("Another server task is still running", 5000)
@@ -109,7 +110,7 @@ class ServerActions(QObject):
             QMessageBox.warning(self.window, "Fix the project first", f"{shown}{more}")
             return
         host = project.ssh.host
-        if op.confirm and not self._confirm(op.confirm.format(host=host)):
+        if op.confirm and not confirmed and not self._confirm(op.confirm.format(host=host)):
             return
         offline = None
         if name == "apply" and (where := self.window.panel.bundle.text().strip()):
@@ -255,7 +256,7 @@ class ServerActions(QObject):
         if isinstance(exc, HostKeyUnknown):
             if HostKeyDialog(exc, self.window).exec() == QDialog.DialogCode.Accepted:
                 self.accepted[(project.ssh.host, project.ssh.port)] = exc.fingerprint
-                self.run(op.name)
+                self.run(op.name, confirmed=True)
             else:
                 self._report(op, exc, "The server's host key was not trusted; nothing was sent to it.")
         elif isinstance(exc, HostKeyChanged):
@@ -267,7 +268,7 @@ class ServerActions(QObject):
             except Abandoned:
                 self._report(op, exc, f"Stopped: {exc}.")
             else:
-                self.run(op.name)
+                self.run(op.name, confirmed=True)
         elif isinstance(exc, Cancelled):
             self._report(op, exc, "Cancelled. Nothing on the server was changed.")
         elif isinstance(exc, RemoteError):

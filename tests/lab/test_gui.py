@@ -15,6 +15,7 @@ import pytest
 from core import credentials, projectfile
 from core.credentials import Kind
 from core.model import Sensor
+from core.remote import setup
 from core.remote.events import STEPS, Status
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSession
@@ -209,3 +210,27 @@ def test_secrets_from_the_real_keyring_never_leak(lab, qtbot, tmp_path, secret_s
     for where, text in places.items():
         for secret in secrets:
             assert secret not in text, f"a secret in the {where}"
+
+
+def test_rollback_and_remove_from_the_window_ask_once(lab, qtbot, tmp_path):
+    known = KnownHosts(tmp_path / "known_hosts")
+    with lab.session(known) as session:  # two changes, so there is a previous state to go back to
+        setup.apply(project_for(lab, "sp-s1"), session, setup.Passwords())
+        setup.apply(project_for(lab, "sp-s1", "sp-s2"), session, setup.Passwords())
+    assert codes(lab.curl("sp-s2")) == ALLOWED
+    w = open_window(qtbot, project_for(lab, "sp-s1", "sp-s2"), tmp_path, KnownHosts(tmp_path / "window_known"))
+    seen = answer_dialogs(("Yes", None), ("Trust this key", None))
+    assert run(qtbot, w, "rollback") == ["rollback", True]
+    assert seen.titles == ["Change the server?", "Unknown server"]  # the retry after trusting asks no more
+    assert w.panel.outcome.text().startswith(f"Rolled back: {SERVER_IP} serves the previous configuration.")
+    assert codes(lab.curl("sp-s2")) == DENIED
+    assert codes(lab.curl("sp-s1")) == ALLOWED
+
+    refused = answer_dialogs(("Cancel", None))
+    w.server.run("remove")
+    assert refused.titles == ["Change the server?"]
+    assert not w.server.busy
+    answer_dialogs(("Yes", None))
+    assert run(qtbot, w, "remove") == ["remove", True]
+    assert w.panel.outcome.text().startswith(f"Removed sensorproxy's rules from {SERVER_IP}.")
+    assert codes(lab.curl("sp-s1")) == DENIED
