@@ -10,7 +10,9 @@ against the lab produces.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -75,8 +77,9 @@ def main() -> None:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("sensorproxy")
     theme.apply(app)
-    settings = QSettings(str(OUT / ".settings.ini"), QSettings.Format.IniFormat)
-    known = KnownHosts(OUT / ".known_hosts")
+    scratch = Path(tempfile.mkdtemp(prefix="sensorproxy-screenshots."))  # settings and host keys: not kept
+    settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
+    known = KnownHosts(scratch / "known_hosts")
     project = projectfile.load(EXAMPLE)
 
     window = MainWindow(empty_project(), None, settings=settings, known_hosts=known)
@@ -113,8 +116,8 @@ def main() -> None:
     window._form_dirty = False
     window.undo.setClean()
     window.close()
-    for scratch in (".settings.ini", ".known_hosts"):
-        (OUT / scratch).unlink(missing_ok=True)
+    settings.sync()
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
