@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -376,14 +377,24 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{verb}ed {len(good)} sensor(s) from {source}", 5000)
 
     def export_csv(self) -> None:
-        start = str(self.path.with_suffix(".csv")) if self.path else "sensors.csv"
-        name, _ = QFileDialog.getSaveFileName(self, "Export sensors as CSV", start, CSV_FILTER)
-        if not name:
-            return
+        if path := self._ask_path("Export sensors as CSV", "sensors.csv", CSV_FILTER):
+            self._export(path, lambda: csvio.write(self.model.sensors(), path), f"Sensors written to {path}")
+
+    def _ask_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
+        """Where to export, proposed beside the project file."""
+        start = str(self.path.with_name(f"{self.path.stem}-{suffix}")) if self.path else f"sensorproxy-{suffix}"
+        name, _ = QFileDialog.getSaveFileName(self, title, start, file_filter)
+        return Path(name) if name else None
+
+    def _export(self, path: Path, write: Callable[[], object], done: str) -> bool:
+        """Run `write` (an atomic write); say `done` when it worked, or why it did not."""
         try:
-            csvio.write(self.model.sensors(), Path(name))
+            write()
         except OSError as exc:
-            QMessageBox.warning(self, "Cannot export", f"{name}: {exc.strerror or exc}")
+            QMessageBox.warning(self, "Cannot export", f"{path}: {exc.strerror or exc}")
+            return False
+        self.statusBar().showMessage(done, 8000)
+        return True
 
     # --- the commissioning sheet ----------------------------------------------------------------
     def _sheet_password(self, project: Project) -> str | None:
@@ -417,25 +428,19 @@ class MainWindow(QMainWindow):
     def export_sheet(self, path: Path | None = None) -> bool:
         if (project := self._valid_project()) is None:
             return False
+        path = path or self._ask_path("Export commissioning sheet", "sheet.pdf", SHEET_FILTER)
         if path is None:
-            start = str(self.path.with_name(f"{self.path.stem}-sheet.pdf")) if self.path else "sheet.pdf"
-            name, _ = QFileDialog.getSaveFileName(self, "Export commissioning sheet", start, SHEET_FILTER)
-            if not name:
-                return False
-            path = Path(name)
+            return False
         password = self._sheet_password(project)
         from gui import sheet_export  # Qt's print support loads when a sheet is made, not at start-up
 
-        try:
+        def write() -> None:
             if path.suffix.lower() == ".csv":
                 atomicfile.write_text(path, "\ufeff" + sheet.to_csv(project, password))
             else:
                 sheet_export.write_pdf(sheet.to_html(project, password, generated=self._generated()), path)
-        except OSError as exc:
-            QMessageBox.warning(self, "Cannot export", f"{path}: {exc.strerror or exc}")
-            return False
-        self.statusBar().showMessage(f"Commissioning sheet written to {path}", 5000)
-        return True
+
+        return self._export(path, write, f"Commissioning sheet written to {path}")
 
     def print_sheet(self) -> None:
         if (project := self._valid_project()) is None:
@@ -449,12 +454,9 @@ class MainWindow(QMainWindow):
         """The zip for servers the laptop cannot reach: files, the password hash and apply.sh."""
         if (project := self._valid_project()) is None:
             return False
+        path = path or self._ask_path("Export offline kit", "kit.zip", "Zip archives (*.zip)")
         if path is None:
-            start = str(self.path.with_name(f"{self.path.stem}-kit.zip")) if self.path else "sensorproxy-kit.zip"
-            name, _ = QFileDialog.getSaveFileName(self, "Export offline kit", start, "Zip archives (*.zip)")
-            if not name:
-                return False
-            path = Path(name)
+            return False
         from core import kit  # with the SSH code it builds on: loaded on first use
         from gui.server_actions import Abandoned
 
@@ -462,13 +464,9 @@ class MainWindow(QMainWindow):
             passwords = self.server.passwords(project, ask=True)
         except Abandoned:
             return False
-        try:
-            atomicfile.write_bytes(path, kit.build(project, passwords, made=self._generated()))
-        except OSError as exc:
-            QMessageBox.warning(self, "Cannot export", f"{path}: {exc.strerror or exc}")
-            return False
-        self.statusBar().showMessage(f"Offline kit written to {path}; on the server run: sudo sh apply.sh", 8000)
-        return True
+        data = kit.build(project, passwords, made=self._generated())
+        done = f"Offline kit written to {path}; on the server run: sudo sh apply.sh"
+        return self._export(path, lambda: atomicfile.write_bytes(path, data), done)
 
     def _generated(self) -> str:
         stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
