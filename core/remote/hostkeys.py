@@ -42,7 +42,7 @@ class KnownHosts:
                 ) from None
         if self.user_file and self.user_file.exists():
             # An unreadable personal file is not ours to judge; the app's own file still protects.
-            with contextlib.suppress(OSError, paramiko.SSHException, ValueError):
+            with contextlib.suppress(OSError, paramiko.SSHException, ValueError, paramiko.hostkeys.InvalidHostKey):
                 user.load(str(self.user_file))
         return app, user
 

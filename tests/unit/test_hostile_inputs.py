@@ -352,6 +352,13 @@ def test_damaged_known_hosts_is_named_and_sends_nothing(content, tmp_path):
         handled(len(client.get_host_keys().keys()) == 0)  # a skipped line trusts nothing
     finally:
         client.close()
+    # The same damage in the user's own ~/.ssh/known_hosts (read only) is not the app's to judge: ignored.
+    user = paramiko.SSHClient()
+    try:
+        KnownHosts(tmp_path / "app_known_hosts", user_file=path).install(user, SshTarget("192.0.2.1", "root"), None)
+        handled(len(user.get_host_keys().keys()) == 0)
+    finally:
+        user.close()
 
 
 PROBE_ANSWERS = {
