@@ -160,7 +160,8 @@ class MainWindow(QMainWindow):
     def _refresh_status(self) -> None:
         """While Server status is open, read it again now and then: sensors keep connecting."""
         showing = self.tabs.currentWidget() is self.status_view and self.isVisible()
-        if self._watch_status and showing and not self.server.busy:
+        # Quietly skipped while the project has problems: a timer must not open "fix it first" dialogs.
+        if self._watch_status and showing and not self.server.busy and not validate(self.project()):
             self.server.run("status")
 
     # --- the project ------------------------------------------------------------------------------

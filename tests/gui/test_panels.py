@@ -117,3 +117,26 @@ def test_a_broken_bundle_is_reported_before_anything_connects(qtbot, tmp_path):
     assert seen.titles == ["The package bundle cannot be used"]
     assert "has no bundle.json" in seen.texts[0]
     assert not w.server.busy
+
+
+def test_status_refresh_runs_only_while_watched_and_the_project_is_valid(qtbot, tmp_path, monkeypatch):
+    from tests.qt_helpers import open_window
+
+    w = open_window(qtbot, ROOT / "resources" / "example" / "north-plant.toml", tmp_path)
+    started: list[str] = []
+    monkeypatch.setattr(w.server, "run", started.append)
+    w._refresh_status()
+    assert started == []  # never read successfully yet
+    w._server_finished("status", True)
+    w._refresh_status()
+    assert started == []  # the Server status tab is not the one shown
+    w.show_tab(w.status_view)
+    w._refresh_status()
+    assert started == ["status"]
+    w.form.host.setText("bad host!")
+    w._refresh_status()
+    assert started == ["status"]  # no dialog, no run, while the project has problems
+    w._server_finished("status", False)
+    w.form.host.setText("proxy.north-plant.example")
+    w._refresh_status()
+    assert started == ["status"]  # a failed read stops the refreshing
