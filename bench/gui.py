@@ -30,7 +30,8 @@ from bench.measure import RUNS  # noqa: E402
 from bench.measure import row_ms as row  # noqa: E402
 from core import csvio  # noqa: E402
 from core.model import Sensor  # noqa: E402
-from gui.sensor_model import ADDRESS, NAME, SensorTableModel, SensorView  # noqa: E402
+from gui.sensor_model import ADDRESS, NAME, SensorTableModel  # noqa: E402
+from gui.sensor_view import SensorView  # noqa: E402
 
 N = 10_000
 BARE_WINDOW = """

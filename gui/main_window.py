@@ -34,7 +34,8 @@ from gui import dialogs, theme
 from gui.apply_panel import ApplyPanel
 from gui.preview import PreviewPane
 from gui.proxy_form import ProxyForm
-from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel, SensorView
+from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel
+from gui.sensor_view import SensorView
 from gui.status_view import StatusView
 
 if TYPE_CHECKING:
@@ -330,6 +331,7 @@ class MainWindow(QMainWindow):
     # --- sensors --------------------------------------------------------------------------------
     def add_sensor(self) -> None:
         self.search.clear()
+        self.filter.set_filter("")  # now, not after the typing pause: the new row must be there to edit
         self.model.add([Sensor(name="", address="")])
         row = self.filter.mapFromSource(self.model.index(self.model.rowCount() - 1, NAME))
         self.table.setCurrentIndex(row)

@@ -6,13 +6,10 @@ carry core's reason as their tooltip. Validation is core's `validate_sensors`, r
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Callable
 from dataclasses import replace
-from functools import lru_cache
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QUndoCommand, QUndoStack
 
 from core.model import Problem, Sensor, canonical_address, validate_sensors
@@ -218,51 +215,3 @@ class _RemoveRows(QUndoCommand):
     def undo(self) -> None:
         for row, sensor in zip(self.rows, self.taken, strict=True):
             self.model._insert(row, [sensor])
-
-
-class SensorView(QSortFilterProxyModel):
-    """Sorting and filtering for the table with one Python call per comparison or per row, instead of
-    one `data()` call per cell: with 10,000 sensors that is the difference between a hitch and a stall.
-    Addresses sort by number (10.0.0.9 before 10.0.0.10), names and notes ignoring case."""
-
-    def __init__(self, model: SensorTableModel) -> None:
-        super().__init__()
-        self.setSourceModel(model)
-        self.model = model
-        self._needle = ""
-
-    def set_filter(self, text: str) -> None:
-        self.beginFilterChange()
-        self._needle = text.strip().casefold()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-
-    def filterAcceptsRow(self, row: int, parent: Index) -> bool:
-        if not self._needle:
-            return True
-        s = self.model.sensor(row)
-        text = f"{s.name}\n{s.address}\n{s.notes}\n{self.model.state(row)}".casefold()
-        return self._needle in text
-
-    def lessThan(self, left: Index, right: Index) -> bool:
-        key = _SORT_KEYS.get(left.column())
-        if key is None:
-            return super().lessThan(left, right)
-        return key(self.model, left.row()) < key(self.model, right.row())
-
-
-@lru_cache(maxsize=1 << 17)
-def _address_key(address: str) -> tuple[int, int, int, str]:
-    try:
-        net = ipaddress.ip_network(address, strict=False)
-    except ValueError:
-        return (9, 0, 0, address)  # what is not an address sorts last, as typed
-    return (net.version, int(net.network_address), net.prefixlen, "")
-
-
-_SORT_KEYS: dict[int, Callable[[SensorTableModel, int], Any]] = {
-    ENABLED: lambda m, r: m.sensor(r).enabled,
-    NAME: lambda m, r: m.sensor(r).name.casefold(),
-    ADDRESS: lambda m, r: _address_key(m.sensor(r).address),
-    NOTES: lambda m, r: m.sensor(r).notes.casefold(),
-    STATE: lambda m, r: m.state(r),
-}

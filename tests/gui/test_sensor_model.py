@@ -64,3 +64,30 @@ def test_enable_checkbox_and_delete_are_undoable(qapp):
     assert [s.name for s in model.sensors()] == ["PLC-1", "PLC-2"]
     undo.undo()
     assert model.sensors() == SENSORS
+
+
+def test_view_passes_qt_model_tester_through_sort_filter_and_edits(qapp):
+    from gui.sensor_view import SensorView
+
+    model, undo = make()
+    view = SensorView(model)
+    tester = QAbstractItemModelTester(view, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    view.sort(NAME, Qt.SortOrder.DescendingOrder)
+    assert [view.index(r, NAME).data() for r in range(view.rowCount())] == ["PLC-2", "PLC-1"]
+    model.add([Sensor("PLC-0", "10.0.0.9"), Sensor("Cell", "10.0.0.10")])
+    view.sort(ADDRESS, Qt.SortOrder.AscendingOrder)
+    assert [view.index(r, ADDRESS).data() for r in range(view.rowCount())] == [
+        "10.0.0.1", "10.0.0.2", "10.0.0.9", "10.0.0.10",
+    ]  # fmt: skip
+    view.set_filter("plc")
+    assert view.rowCount() == 3
+    model.setData(model.index(3, NAME), "PLC-9")  # "Cell" now matches the filter
+    assert view.rowCount() == 4
+    source = view.mapToSource(view.index(0, NAME))
+    assert view.mapFromSource(source).row() == 0
+    model.remove([0])
+    assert view.rowCount() == 3
+    undo.undo()
+    undo.undo()
+    assert view.rowCount() == 3
+    assert tester is not None
