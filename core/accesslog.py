@@ -84,24 +84,29 @@ def parse(text: str) -> list[Entry]:
 def summarize(entries: list[Entry], sensors: tuple[Sensor, ...]) -> tuple[tuple[Seen, ...], tuple[Seen, ...]]:
     """(one row per enabled sensor, in the table's order; one row per client no sensor covers)."""
     nets = [(s, ipaddress.ip_network(s.address)) for s in sensors if s.enabled and address_problem(s.address) is None]
+    # Thousands of sensors and lines: hosts by lookup, only subnets by scan, and each client worked out once.
+    hosts = {net.network_address: s.address for s, net in reversed(nets) if net.num_addresses == 1}
+    subnets = [(net, s.address) for s, net in nets if net.num_addresses > 1]
+    owners: dict[str, str | None] = {}
     latest: dict[str, Entry] = {}
     counts: dict[str, int] = {}
     unknown: dict[str, Entry] = {}
     unknown_counts: dict[str, int] = {}
     for entry in entries:
-        try:
-            client = ipaddress.ip_address(entry.client)
-        except ValueError:
-            continue
-        owner = next((s.address for s, net in nets if client in net), None)
+        if entry.client not in owners:
+            try:
+                client = ipaddress.ip_address(entry.client)
+            except ValueError:
+                continue
+            owners[entry.client] = hosts.get(client) or next((a for net, a in subnets if client in net), None)
+        owner = owners[entry.client]
         if owner is None:
             unknown[entry.client] = entry
             unknown_counts[entry.client] = unknown_counts.get(entry.client, 0) + 1
-        elif owner not in latest or entry.time >= latest[owner].time:
+            continue
+        counts[owner] = counts.get(owner, 0) + 1
+        if owner not in latest or entry.time >= latest[owner].time:
             latest[owner] = entry
-            counts[owner] = counts.get(owner, 0) + 1
-        else:
-            counts[owner] += 1
     rows = tuple(Seen(s.address, s.name, latest.get(s.address), counts.get(s.address, 0)) for s, _ in nets)
     strangers = tuple(
         Seen(client, "", e, unknown_counts[client]) for client, e in sorted(unknown.items(), key=lambda kv: -kv[1].time)
