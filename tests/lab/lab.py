@@ -314,9 +314,23 @@ class Lab:
 
     # --- the app's side ----------------------------------------------------------------------------
     @staticmethod
-    def fingerprint(pub: Path) -> str:
+    def public_key(pub: Path) -> paramiko.PKey:
         kind, data = pub.read_text().split()[:2]
-        return paramiko.PKey.from_type_string(kind, base64.b64decode(data)).fingerprint
+        return paramiko.PKey.from_type_string(kind, base64.b64decode(data))
+
+    @classmethod
+    def fingerprint(cls, pub: Path) -> str:
+        return cls.public_key(pub).fingerprint
+
+    def host_key(self) -> paramiko.PKey:
+        """The lab server's host key, as the app pins it."""
+        return self.public_key(self.tmp / "host_ed25519.pub")
+
+    def pinned(self, path: Path, host: str = SERVER_IP, port: int = SSH_PORT) -> KnownHosts:
+        """An app known_hosts at `path` that already trusts the lab server's key at host:port."""
+        known = KnownHosts(path)
+        known.pin(f"[{host}]:{port}", self.host_key())
+        return known
 
     def target(self, user: str = "root", *, port: int = SSH_PORT) -> SshTarget:
         return SshTarget(

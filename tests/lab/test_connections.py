@@ -13,14 +13,12 @@ from core import projectfile
 from core.accesslog import AUTH_FAILED, DENIED, ESTABLISHED, LOG_FILE, NEVER
 from core.model import Sensor
 from core.remote import setup
-from core.remote.hostkeys import KnownHosts
 from core.remote.setup import Passwords
 from gui.sensor_model import STATE
-from tests.lab.lab import HOSTS, SERVER_IP, SSH_PORT, Lab, lab_ip
+from tests.lab.lab import HOSTS, Lab, lab_ip
 from tests.lab.test_apply import ALLOWED, AUTH, codes
 from tests.lab.test_apply import DENIED as DENIED_CODES
 from tests.lab.test_cli import cli
-from tests.lab.test_gui import host_key
 from tests.qt_helpers import open_window
 
 pytestmark = pytest.mark.lab
@@ -60,8 +58,7 @@ def test_access_log_shows_who_tunnelled_who_was_denied_and_who_failed_to_log_in(
     path = tmp_path / "seen.toml"
     spare = Sensor("Spare", lab_ip(40))  # in the project, never configured: not seen
     projectfile.save(replace(project, sensors=(*project.sensors, spare)), path)
-    known = KnownHosts(tmp_path / "config" / "known_hosts")  # the CLI's, through SENSORPROXY_CONFIG_DIR
-    known.pin(f"[{SERVER_IP}]:{SSH_PORT}", host_key(lab))
+    known = lab.pinned(tmp_path / "config" / "known_hosts")  # the CLI's, through SENSORPROXY_CONFIG_DIR
     out = cli(tmp_path, "status", str(path), "--sensors").stdout
     assert f"{HOSTS['sp-s1']}" in out
     assert "1 of 3 enabled sensors tunnelled through" in out

@@ -5,7 +5,6 @@ converges. Also: a full filesystem, a held dpkg lock, no reachable repository, a
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import subprocess
@@ -14,7 +13,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import paramiko
 import pytest
 
 from core import projectfile, squid
@@ -35,11 +33,6 @@ LAYOUT = squid.SquidLayout()
 # Every step of a changing apply on a server where Squid is installed and running. "install" is cut on
 # its own below, because it needs Squid purged first.
 STEPS = ["connect", "preflight", "backup", "write", "validate", "enable", "activate", "verify"]
-
-
-def host_key(lab: Lab) -> paramiko.PKey:
-    kind, data = (lab.tmp / "host_ed25519.pub").read_text().split()[:2]
-    return paramiko.PKey.from_type_string(kind, base64.b64decode(data))
 
 
 def apply_directly(lab: Lab, known: KnownHosts, project) -> setup.Outcome:
@@ -92,8 +85,7 @@ def old_rules_applied(lab: Lab, known: KnownHosts, step: str) -> Project:
 def test_connection_cut_at_each_step(lab: Lab, known_hosts: KnownHosts, tmp_path: Path, step: str):
     new = old_rules_applied(lab, known_hosts, step)
     relay = Relay(SERVER_IP, SSH_PORT)
-    known = KnownHosts(tmp_path / "relay_known_hosts")
-    known.pin(f"[127.0.0.1]:{relay.port}", host_key(lab))
+    known = lab.pinned(tmp_path / "relay_known_hosts", "127.0.0.1", relay.port)
     target = replace(new.ssh, host="127.0.0.1", port=relay.port)
     seen: list[str] = []
 
@@ -124,7 +116,7 @@ def test_app_killed_at_each_step(lab: Lab, known_hosts: KnownHosts, tmp_path: Pa
     path = tmp_path / "new.toml"
     projectfile.save(new, path)
     config = tmp_path / "config"
-    KnownHosts(config / "known_hosts").pin(f"[{SERVER_IP}]:{SSH_PORT}", host_key(lab))
+    lab.pinned(config / "known_hosts")
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SENSORPROXY_CONFIG_DIR": str(config),
            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "PYTHONUNBUFFERED": "1"}  # fmt: skip
     FIGURES["faults injected"] += 1
@@ -152,8 +144,7 @@ def test_connection_cut_during_install_lets_apt_finish(lab: Lab, known_hosts: Kn
     lab.stop_squid()
     sh("apt-get", "purge", "-y", "-q", "squid", timeout=300)
     relay = Relay(SERVER_IP, SSH_PORT)
-    known = KnownHosts(tmp_path / "relay_known_hosts")
-    known.pin(f"[127.0.0.1]:{relay.port}", host_key(lab))
+    known = lab.pinned(tmp_path / "relay_known_hosts", "127.0.0.1", relay.port)
     project = lab.project("sp-s1", "sp-s2")
     target = replace(project.ssh, host="127.0.0.1", port=relay.port)
 

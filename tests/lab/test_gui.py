@@ -3,7 +3,6 @@ secrets from the real Secret Service that never leak. curl from the sensor names
 
 from __future__ import annotations
 
-import base64
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -32,17 +31,6 @@ WRONG_SUDO = "Wrong-sudo-5512"
 
 def project_for(lab: Lab, *names: str, **proxy: object):
     return replace(lab.project(*names, **proxy), site="GUI lab")
-
-
-def host_key(lab: Lab) -> paramiko.PKey:
-    kind, data = (lab.tmp / "host_ed25519.pub").read_text().split()[:2]
-    return paramiko.PKey.from_type_string(kind, base64.b64decode(data))
-
-
-def pinned(lab: Lab, path: Path, host: str = SERVER_IP, port: int = SSH_PORT) -> KnownHosts:
-    known = KnownHosts(path)
-    known.pin(f"[{host}]:{port}", host_key(lab))
-    return known
 
 
 def run(qtbot, window, name: str) -> list:
@@ -118,13 +106,13 @@ def test_a_changed_host_key_is_a_blocking_warning_without_accept(lab, qtbot, tmp
     assert seen.titles == ["The server's host key has changed"]
     assert "HAS CHANGED" in w.panel.outcome.text()
     assert f"{SERVER_IP}" in known.app_file.read_text()
-    assert host_key(lab).get_base64() not in known.app_file.read_text()
+    assert lab.host_key().get_base64() not in known.app_file.read_text()
 
 
 def test_cancel_during_connect_changes_nothing(lab, qtbot, tmp_path):
     relay = Relay(SERVER_IP, SSH_PORT)
     try:
-        known = pinned(lab, tmp_path / "known_hosts", "127.0.0.1", relay.port)
+        known = lab.pinned(tmp_path / "known_hosts", "127.0.0.1", relay.port)
         base = project_for(lab, "sp-s1", "sp-s2", "sp-s3")
         project = replace(base, ssh=replace(base.ssh, host="127.0.0.1", port=relay.port))
         w = open_window(qtbot, project, tmp_path, known)
@@ -158,7 +146,7 @@ def test_secrets_from_the_real_keyring_never_leak(lab, qtbot, tmp_path, secret_s
     project = project_for(lab, "sp-s1", user=SUDO_USER, auth_enabled=True, auth_user="gui-sensors")
     path = tmp_path / "site.toml"
     projectfile.save(project, path)
-    known = pinned(lab, tmp_path / "known_hosts")
+    known = lab.pinned(tmp_path / "known_hosts")
 
     # First run: the proxy password is typed in the form (remembered by default), sudo's is asked for.
     w = open_window(qtbot, path, tmp_path, known)
