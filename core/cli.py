@@ -81,7 +81,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     password = None
     if args.with_password and project.proxy.auth_enabled:
         password = credentials.Source(project).require(credentials.Kind.PROXY)
-    atomicfile.write_text(args.csv, "\ufeff" + sheet.to_csv(project, password))  # BOM: Excel reads UTF-8
+    sheet.write_csv(args.csv, project, password)
     print(f"wrote the commissioning sheet for {len(sheet.rows(project))} sensor(s) to {args.csv}")
     return EXIT_OK
 

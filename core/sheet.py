@@ -10,7 +10,9 @@ import csv
 import html
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
+from core import atomicfile
 from core.model import Project
 
 WHERE = "System settings > Basic > Sensor Network Settings"
@@ -45,6 +47,11 @@ def to_csv(project: Project, password: str | None = None) -> str:
     for r in rows(project, password):
         writer.writerow([r.name, r.address, "on", r.proxy_host, r.port, r.user, r.password, r.notes])
     return out.getvalue()
+
+
+def write_csv(path: Path, project: Project, password: str | None = None) -> None:
+    # With the BOM Excel writes and reads, so names with accents open correctly.
+    atomicfile.write_text(path, "\ufeff" + to_csv(project, password))
 
 
 def to_html(project: Project, password: str | None = None, *, generated: str = "") -> str:

@@ -420,16 +420,18 @@ class MainWindow(QMainWindow):
         except Abandoned:
             return None
 
-    def _valid_project(self) -> Project | None:
+    def valid_project(self) -> Project | None:
         """The project, or None after telling the engineer what to fix first."""
         project = self.project()
         if problems := validate(project):
-            QMessageBox.warning(self, "Fix the project first", f"{len(problems)} problem(s); first: {problems[0]}")
+            shown = "\n".join(f"• {p}" for p in problems[:12])
+            more = f"\n… and {len(problems) - 12} more" if len(problems) > 12 else ""
+            QMessageBox.warning(self, "Fix the project first", f"{shown}{more}")
             return None
         return project
 
     def export_sheet(self, path: Path | None = None) -> bool:
-        if (project := self._valid_project()) is None:
+        if (project := self.valid_project()) is None:
             return False
         path = path or self._ask_path("Export commissioning sheet", "sheet.pdf", SHEET_FILTER)
         if path is None:
@@ -439,14 +441,14 @@ class MainWindow(QMainWindow):
 
         def write() -> None:
             if path.suffix.lower() == ".csv":
-                atomicfile.write_text(path, "\ufeff" + sheet.to_csv(project, password))
+                sheet.write_csv(path, project, password)
             else:
                 sheet_export.write_pdf(sheet.to_html(project, password, generated=self._generated()), path)
 
         return self._export(path, write, f"Commissioning sheet written to {path}")
 
     def print_sheet(self) -> None:
-        if (project := self._valid_project()) is None:
+        if (project := self.valid_project()) is None:
             return
         html = sheet.to_html(project, self._sheet_password(project), generated=self._generated())
         from gui import sheet_export
@@ -455,7 +457,7 @@ class MainWindow(QMainWindow):
 
     def export_kit(self, path: Path | None = None) -> bool:
         """The zip for servers the laptop cannot reach: files, the password hash and apply.sh."""
-        if (project := self._valid_project()) is None:
+        if (project := self.valid_project()) is None:
             return False
         path = path or self._ask_path("Export offline kit", "kit.zip", "Zip archives (*.zip)")
         if path is None:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 
 from core import bundle, credentials
 from core.credentials import Kind
-from core.model import AuthMethod, Project, validate
+from core.model import AuthMethod, Project
 from core.remote import events, setup
 from core.remote.errors import (
     AuthenticationFailed,
@@ -103,11 +103,7 @@ class ServerActions(QObject):
         if self.job is not None:
             self.window.statusBar().showMessage("Another server task is still running", 5000)
             return
-        project = self.window.project()
-        if problems := validate(project):
-            shown = "\n".join(f"• {p}" for p in problems[:12])
-            more = f"\n… and {len(problems) - 12} more" if len(problems) > 12 else ""
-            QMessageBox.warning(self.window, "Fix the project first", f"{shown}{more}")
+        if (project := self.window.valid_project()) is None:
             return
         host = project.ssh.host
         if op.confirm and not confirmed and not self._confirm(op.confirm.format(host=host)):
