@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.measure import row_s as row  # noqa: E402
 from core import squid  # noqa: E402
 from core.remote import setup  # noqa: E402
 from core.remote.hostkeys import KnownHosts  # noqa: E402
@@ -39,12 +40,6 @@ while ! awk '$4 == "0A" && $2 ~ /:0C38$/ { f = 1 } END { exit !f }' /proc/net/tc
   i=$((i + 1)); [ $i -lt 60 ] || exit 1; sleep 0.25
 done
 """
-
-
-def row(label: str, samples: list[float], base: list[float] | None = None) -> str:
-    med = statistics.median(samples)
-    ratio = f"{med / statistics.median(base):6.2f}x" if base else "  base "
-    return f"{label:<52} {med:7.3f} s  (min {min(samples):.3f}, max {max(samples):.3f})  {ratio}"
 
 
 def main() -> None:

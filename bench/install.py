@@ -8,7 +8,6 @@ no route beyond the lab. Run as root: .venv/bin/python bench/install.py
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.measure import row_s  # noqa: E402
 from core import bundle  # noqa: E402
 from core.remote import setup  # noqa: E402
 from core.remote.hostkeys import KnownHosts  # noqa: E402
@@ -30,9 +30,7 @@ OFFLINE_PORT = 2225
 
 
 def row(label: str, samples: list[float], base: list[float] | None = None) -> str:
-    med = statistics.median(samples)
-    ratio = f"{med / statistics.median(base):6.2f}x" if base else "  base "
-    return f"{label:<52} {med:7.2f} s  (min {min(samples):.2f}, max {max(samples):.2f})  {ratio}"
+    return row_s(label, samples, base, digits=2)
 
 
 def purge(lab: Lab) -> None:

@@ -26,3 +26,11 @@ def row_ms(label: str, samples: list[float], base: list[float] | None = None) ->
     ratio = f"{med / statistics.median(base):7.2f}x" if base else "   base "
     spread = f"(min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})"
     return f"{label:<58} {med * 1000:9.1f} ms  {spread}  {ratio}"
+
+
+def row_s(label: str, samples: list[float], base: list[float] | None = None, digits: int = 3) -> str:
+    """For figures measured in seconds (runs against the lab)."""
+    med = statistics.median(samples)
+    ratio = f"{med / statistics.median(base):6.2f}x" if base else "  base "
+    spread = f"(min {min(samples):.{digits}f}, max {max(samples):.{digits}f})"
+    return f"{label:<52} {med:7.{digits}f} s  {spread}  {ratio}"

@@ -46,6 +46,12 @@ def make_project(*sensors: Sensor, **proxy: object) -> Project:
     )
 
 
+@pytest.fixture(scope="session")
+def squid_bin() -> str:
+    """The real Squid, for `squid -k parse` of what sensorproxy renders."""
+    return require_tool("squid")
+
+
 @pytest.fixture
 def three_sensors() -> tuple[Sensor, ...]:
     return (

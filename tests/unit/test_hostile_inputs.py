@@ -20,7 +20,7 @@ from core.remote import server
 from core.remote.errors import BadServerAnswer, KnownHostsDamaged
 from core.remote.hostkeys import KnownHosts
 from tests.conftest import FIGURES, ROOT, make_project
-from tests.squidparse import parse, server_dir, write_rendered
+from tests.squidparse import server_dir, write_rendered
 
 EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"
 GOOD = EXAMPLE.read_text()
@@ -135,7 +135,7 @@ def handled(outcome: bool) -> None:
     FIGURES["inputs handled"] += 1
 
 
-def rendered_ok(project: Project, tmp: Path) -> bool:
+def rendered_ok(project: Project, tmp: Path, squid_bin: str) -> bool:
     """A valid project renders a config the real Squid parses, and reads back to the same sensors."""
     text = squid.render(project, squid.stock_conf()).files[0].content
     back = squid.read_back(text)
@@ -144,19 +144,8 @@ def rendered_ok(project: Project, tmp: Path) -> bool:
     ]
     directives = [line for line in text.splitlines() if line and not line.startswith("#")]
     injected = any(d.split()[0] not in DIRECTIVES for d in directives)
-    return same and not injected and parse_ok(project, tmp)
-
-
-def parse_ok(project: Project, tmp: Path) -> bool:
-    folder = server_dir(tmp / f"srv{random.getrandbits(32)}")
-    write_rendered(project, folder, squid_bin())
-    return parse(folder, squid_bin()).returncode == 0
-
-
-def squid_bin() -> str:
-    from tests.conftest import require_tool
-
-    return require_tool("squid")
+    # write_rendered runs the real `squid -k parse` on what it wrote
+    return same and not injected and write_rendered(project, server_dir(tmp / "server"), squid_bin).returncode == 0
 
 
 def located(problems, prefix: str) -> bool:
@@ -169,7 +158,7 @@ def located(problems, prefix: str) -> bool:
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXT)
-def test_sensor_names_and_notes(text, tmp_path):
+def test_sensor_names_and_notes(text, tmp_path, squid_bin):
     for field in ("name", "notes"):
         sensor = Sensor(text if field == "name" else "Valid", "10.0.0.1", notes=text if field == "notes" else "")
         project = make_project(sensor)
@@ -177,27 +166,27 @@ def test_sensor_names_and_notes(text, tmp_path):
         if problems:
             handled(located(problems, f"sensors row 1, {field}"))
         else:
-            handled(rendered_ok(project, tmp_path))
+            handled(rendered_ok(project, tmp_path, squid_bin))
 
 
 @pytest.mark.parametrize("address", HOSTILE_ADDRESSES)
-def test_sensor_addresses(address, tmp_path):
+def test_sensor_addresses(address, tmp_path, squid_bin):
     project = make_project(Sensor("S", address))
     problems = validate(project)
     if problems:
         handled(located(problems, "sensors row 1, address"))
     else:
-        handled(rendered_ok(project, tmp_path))
+        handled(rendered_ok(project, tmp_path, squid_bin))
 
 
 @pytest.mark.parametrize("domain", HOSTILE_DOMAINS)
-def test_allowlist_domains(domain, tmp_path):
+def test_allowlist_domains(domain, tmp_path, squid_bin):
     project = make_project(Sensor("S", "10.0.0.1"), allowlist=(domain,))
     problems = validate(project)
     if problems:
         handled(located(problems, "proxy.allowlist"))
     else:
-        handled(rendered_ok(project, tmp_path))
+        handled(rendered_ok(project, tmp_path, squid_bin))
 
 
 @pytest.mark.parametrize("user", HOSTILE_USERS)

@@ -9,17 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from core import squid
-from tests.conftest import require_tool
 from tests.squidparse import parse, server_dir, write_rendered
 from tests.unit.test_squid_readback import _valid, projects
 from tests.unit.test_squid_render import BLOCK_VARIANTS, OLD, VARIANTS
 
 pytestmark = pytest.mark.squid
-
-
-@pytest.fixture(scope="module")
-def squid_bin() -> str:
-    return require_tool("squid")
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
