@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import urllib.parse
+import weakref
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,16 +141,27 @@ def build(dest: Path) -> Bundle:
 
 
 def load(path: Path) -> Bundle:
-    """A bundle folder, or a zip of one; every file is checked against the manifest's SHA-256."""
+    """A bundle folder, or a zip of one; every file is checked against the manifest's SHA-256. A zip is
+    unpacked to a temporary folder that lives as long as the returned bundle (none is left on failure)."""
     path = Path(path)
-    if path.is_file() and zipfile.is_zipfile(path):
-        folder = Path(tempfile.mkdtemp(prefix="sensorproxy-bundle."))
+    if not (path.is_file() and zipfile.is_zipfile(path)):
+        return _load_folder(path)
+    folder = Path(tempfile.mkdtemp(prefix="sensorproxy-bundle."))
+    try:
         with zipfile.ZipFile(path) as z:
             for member in z.infolist():
                 name = Path(member.filename).name  # flat: no paths from the zip reach the disk
                 if name and not member.is_dir():
                     (folder / name).write_bytes(z.read(member))
-        path = folder
+        bundle = _load_folder(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    weakref.finalize(bundle, shutil.rmtree, folder, True)
+    return bundle
+
+
+def _load_folder(path: Path) -> Bundle:
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         raise BundleError(f"{path} has no {MANIFEST}; make bundles with `sensorproxy bundle DIR`")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,7 +43,23 @@ def test_a_matching_bundle_loads_from_a_folder_and_from_a_zip(tmp_path):
     assert loaded.problem(SERVER) is None
     assert loaded.size == len("package squid") + len("package squid-common")
     archive = shutil.make_archive(str(tmp_path / "b"), "zip", folder)
-    assert [p.sha256 for p in bundle.load(Path(archive)).packages] == [p.sha256 for p in loaded.packages]
+    unpacked = bundle.load(Path(archive))
+    assert [p.sha256 for p in unpacked.packages] == [p.sha256 for p in loaded.packages]
+    where = unpacked.folder
+    assert where.is_dir()
+    del unpacked
+    gc.collect()
+    assert not where.exists()  # the unpacked copy goes with the bundle
+
+
+def test_a_damaged_zip_leaves_no_unpacked_copy(tmp_path):
+    folder = make(tmp_path / "b")
+    (folder / "squid_5.7-2%3a1_amd64.deb").write_bytes(b"damaged")
+    archive = shutil.make_archive(str(tmp_path / "b"), "zip", folder)
+    before = set(Path(tempfile.gettempdir()).glob("sensorproxy-bundle.*"))
+    with pytest.raises(bundle.BundleError, match="does not match its checksum"):
+        bundle.load(Path(archive))
+    assert set(Path(tempfile.gettempdir()).glob("sensorproxy-bundle.*")) == before
 
 
 def test_damaged_or_missing_files_are_named(tmp_path):
