@@ -7,9 +7,11 @@ Where the rules go depends on the server's squid.conf:
   `# BEGIN sensorproxy` and `# END sensorproxy` right under it;
 - an existing block is always replaced in place, so a server keeps the layout it was first given.
 
-All sensors share one ACL (same-name `acl` lines), which keeps `squid -k parse` and per-request checks
-fast at thousands of sensors. Each acl line sits under a comment naming its sensor; names and notes are
-percent-encoded there, so no field can ever add a directive.
+All sensors share one ACL whose addresses Squid reads from its own file, `sensorproxy.sensors`: one
+address per line, each under a comment naming its sensor. One ACL keeps per-request checks a single
+lookup; a file (rather than acl lines) keeps `squid -k parse` fast at thousands of sensors and makes a
+changed sensor a one-line diff. Names and notes are percent-encoded in the comments, so no field can
+ever add a directive.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from core.model import (
     require_valid,
 )
 
-FORMAT = 1
+FORMAT = 2  # 2: the sensors' addresses moved from acl lines into sensorproxy.sensors
 MARKER = "# INSERT YOUR OWN RULE(S) HERE TO ALLOW ACCESS FROM YOUR CLIENTS"
 BEGIN = "# BEGIN sensorproxy"
 END = "# END sensorproxy"
@@ -68,6 +70,11 @@ class SquidLayout:
     @property
     def passwd_file(self) -> str:
         return posixpath.join(self.conf_dir, "sensorproxy.passwd")
+
+    @property
+    def sensors_file(self) -> str:
+        # Beside squid.conf, not in conf.d: an `include conf.d/*` would read it as configuration.
+        return posixpath.join(self.conf_dir, "sensorproxy.sensors")
 
 
 @dataclass(frozen=True)
@@ -216,34 +223,54 @@ def managed_text(text: str) -> str | None:
 # --- rendering ------------------------------------------------------------------------------------
 
 
+HEADER = "# Managed by sensorproxy. Do not edit: the next apply replaces this text."
+
+
+def squid_address(address: str) -> str:
+    """A sensor's address as Squid reads it fastest: always with a prefix length (a bare address costs
+    Squid several more scans and a resolver call per line, which shows at thousands of sensors)."""
+    canonical = canonical_address(address)
+    if "/" in canonical:
+        return canonical
+    return f"{canonical}/{128 if ':' in canonical else 32}"
+
+
+def render_sensors(project: Project) -> str:
+    """The sensor list file: every sensor's comment, and the address of each enabled one."""
+    require_valid(project)
+    out = [
+        HEADER,
+        f"# sensorproxy-format: {FORMAT}",
+        f"# The addresses acl {ACL_SENSORS} allows, each under the sensor it belongs to.",
+        "",
+    ]
+    for sensor in project.sensors:
+        meta = f"sensor {encode(sensor.name)} | address {canonical_address(sensor.address)}"
+        if sensor.notes:
+            meta += f" | notes {encode(sensor.notes)}"
+        if sensor.enabled:
+            out += [f"# {meta}", squid_address(sensor.address)]
+        else:
+            out.append(f"# disabled {meta}")
+    return "\n".join(out) + "\n"
+
+
 def render_rules(project: Project, layout: SquidLayout, secrets: Secrets | None = None) -> str:
     """The managed rules as text (the drop-in's content, or the block's body)."""
     require_valid(project)
     proxy = project.proxy
-    out = [
-        "# Managed by sensorproxy. Do not edit: the next apply replaces this text.",
-        f"# sensorproxy-format: {FORMAT}",
-        f"# site: {encode(project.site)}",
-    ]
+    out = [HEADER, f"# sensorproxy-format: {FORMAT}", f"# site: {encode(project.site)}"]
     if proxy.allow_wide_ranges:
         out.append("# allow-wide-ranges: yes")
     out.append("")
-    for sensor in project.sensors:
-        address = canonical_address(sensor.address)
-        meta = f"sensor {encode(sensor.name)} | address {address}"
-        if sensor.notes:
-            meta += f" | notes {encode(sensor.notes)}"
-        if sensor.enabled:
-            out += [f"# {meta}", f"acl {ACL_SENSORS} src {address}"]
-        else:
-            out.append(f"# disabled {meta}")
     any_enabled = any(s.enabled for s in project.sensors)
-    if not any_enabled:
+    if any_enabled:
+        out.append(f'acl {ACL_SENSORS} src "{layout.sensors_file}"')
+    else:
         out.append("# No sensor is enabled: these rules allow nobody.")
 
     # The settings' ACLs are written even with no sensor enabled, so read-back still sees them.
     allow = [ACL_SENSORS]
-    out.append("")
     if proxy.connect_only:
         out += [f"acl {ACL_CONNECT} method CONNECT", f"acl {ACL_TLS} port 443"]
         allow += [ACL_CONNECT, ACL_TLS]
@@ -314,6 +341,7 @@ def render(
                 "password into the world-readable squid.conf; add the include or drop the parent user"
             )
         files.append(ManagedFile(layout.squid_conf, with_block(squid_conf, rules)))
+    files.append(ManagedFile(layout.sensors_file, render_sensors(project)))
     complete = not has_parent_login or bool(secrets and secrets.parent_password)
     if proxy.auth_enabled:
         if secrets and secrets.proxy_password_hash:
@@ -332,70 +360,89 @@ _PEER_RE = re.compile(
 )
 
 
-def read_back(text: str) -> ReadBack:
-    """The sensors and settings a managed drop-in, or a squid.conf with a managed block, encodes."""
+def read_back(text: str, sensor_list: str | None) -> ReadBack:
+    """The sensors and settings that a managed drop-in (or a squid.conf with a managed block) and the
+    sensor list file encode. `sensor_list` is None when that file does not exist."""
     managed = managed_text(text)
     if managed is None:
         raise SquidConfigError("no sensorproxy-managed rules found in this file")
     site = ""
     wide = False
-    sensors: list[Sensor] = []
-    pending: tuple[str, str, str] | None = None  # name, address, notes of the last sensor comment
     notes: list[str] = []
     acls: dict[str, list[str]] = {}
     directives: list[list[str]] = []
     for raw in _lines(managed):
         line = raw.strip()
-        if not line:
-            continue
         if line.startswith("# site: "):
             site = decode(line[len("# site: ") :])
         elif line == "# allow-wide-ranges: yes":
             wide = True
-        elif m := _META_RE.fullmatch(line):
-            name, address, note = decode(m[2]), m[3], decode(m[4] or "")
-            if m[1]:
-                sensors.append(Sensor(name, address, enabled=False, notes=note))
-            else:
-                pending = (name, address, note)
-        elif line.startswith("#"):
-            continue
-        elif line.startswith(f"acl {ACL_SENSORS} src "):
-            address = line.split()[3]
-            if pending and pending[1] == address:
-                sensors.append(Sensor(pending[0], address, notes=pending[2]))
-            else:
-                notes.append(f"acl line without a sensor comment: {line}")
-                sensors.append(Sensor(f"unnamed {address}", address))
-            pending = None
-        else:
+        elif line.startswith("# sensorproxy-format: ") and line != f"# sensorproxy-format: {FORMAT}":
+            notes.append(f"written by another sensorproxy version ({line[2:]}); the next apply rewrites it")
+        elif line and not line.startswith("#"):
             words = line.split()
             if words[0] == "acl" and len(words) >= 4:
                 acls[words[1]] = words[2:]
             directives.append(words)
+    sensors: list[Sensor] = []
+    if sensor_list is None:
+        if ACL_SENSORS in acls:
+            notes.append("the sensor list file is missing: Squid cannot start with these rules")
+    else:
+        sensors = _read_sensors(sensor_list, notes)
     proxy = _settings(acls, directives, wide)
     back = ReadBack(site, proxy, tuple(sensors))
     return replace(back, notes=tuple(notes + _foreign_lines(managed, back)))
 
 
+def _read_sensors(text: str, notes: list[str]) -> list[Sensor]:
+    sensors: list[Sensor] = []
+    pending: tuple[str, str, str] | None = None  # name, address, notes of the last sensor comment
+    for raw in _lines(text):
+        line = raw.strip()
+        if m := _META_RE.fullmatch(line):
+            name, address, note = decode(m[2]), m[3], decode(m[4] or "")
+            if m[1]:
+                sensors.append(Sensor(name, address, enabled=False, notes=note))
+            else:
+                pending = (name, address, note)
+        elif line and not line.startswith("#"):
+            address = _host_form(line.split()[0])  # Squid reads only a line's first word, too
+            if pending and pending[1] == address:
+                sensors.append(Sensor(pending[0], address, notes=pending[2]))
+            else:
+                notes.append(f"address without a sensor comment in the sensor list: {line}")
+                sensors.append(Sensor(f"unnamed {address}", address))
+            pending = None
+    return sensors
+
+
+def _host_form(address: str) -> str:
+    """`10.0.0.5/32` back to `10.0.0.5`, as the project writes it; anything else unchanged."""
+    for suffix in ("/32", "/128"):
+        if address.endswith(suffix) and (":" in address) == (suffix == "/128"):
+            return address[: -len(suffix)]
+    return address
+
+
 def _foreign_lines(managed: str, back: ReadBack) -> list[str]:
-    """Directives that rendering what was read back would not write: hand edits, or damage."""
+    """Directives that differ from what rendering what was read back writes: hand edits, or damage."""
     project = Project(back.site, SshTarget("localhost", "root"), back.proxy, back.sensors)
     try:
         expected = render_rules(project, SquidLayout())
     except InvalidProject as exc:
         return [f"the managed rules do not describe a valid project: {p}" for p in exc.problems]
-    ours = {_comparable(line) for line in expected.splitlines()}
-    return [
-        f"line not written by sensorproxy: {line.strip()}"
-        for line in managed.splitlines()
-        if line.strip() and not line.lstrip().startswith("#") and _comparable(line) not in ours
+    ours = [_comparable(line) for line in expected.splitlines() if line and not line.startswith("#")]
+    theirs = [_comparable(line) for line in managed.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [f"line not written by sensorproxy: {line}" for line in theirs if line not in ours] + [
+        f"line missing: {line}" for line in ours if line not in theirs
     ]
 
 
 def _comparable(line: str) -> str:
-    # The parent's password is masked in a preview; the auth helper's paths vary by layout.
+    # The parent's password is masked in a preview; the helper's and the sensor list's paths vary by layout.
     line = re.sub(r" login=([^:\s]+):\S+", r" login=\1:", line.strip())
+    line = re.sub(rf'^acl {ACL_SENSORS} src ".*"$', f"acl {ACL_SENSORS} src", line)
     return re.sub(r"^auth_param basic program .*", "auth_param basic program", line)
 
 

@@ -22,9 +22,17 @@ class ParseResult:
         return [line for line in self.output.splitlines() if "ERROR" in line or "FATAL" in line or "WARNING" in line]
 
 
+def read_rendered(rendered: squid.Rendered) -> squid.ReadBack:
+    """Read back what `render` made, as status reads it from a server: the rules and the sensor list."""
+    sensor_list = next(f.content for f in rendered.files if f.path.endswith("/sensorproxy.sensors"))
+    return squid.read_back(rendered.files[0].content, sensor_list)
+
+
 def server_dir(tmp: Path, stock: str | None = None) -> squid.SquidLayout:
-    """A conf dir holding a stock squid.conf whose include points into it."""
+    """A conf dir holding a stock squid.conf whose include points into it, and the Debian package's own
+    drop-in (without any file to include, Squid stops at the include line: FATAL)."""
     (tmp / "conf.d").mkdir(parents=True, exist_ok=True)
+    (tmp / "conf.d" / "debian.conf").write_text("# Logs are managed by logrotate on Debian\nlogfile_rotate 0\n")
     text = (stock or stock_conf()).replace("/etc/squid/conf.d", str(tmp / "conf.d"))
     (tmp / "squid.conf").write_text(text)
     return squid.SquidLayout(conf_dir=str(tmp))

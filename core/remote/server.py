@@ -158,7 +158,7 @@ def remote_file(lines: list[str]) -> RemoteFile:
 
 
 def managed_paths(layout: SquidLayout) -> list[str]:
-    return [layout.squid_conf, layout.dropin, layout.passwd_file]
+    return [layout.squid_conf, layout.dropin, layout.sensors_file, layout.passwd_file]
 
 
 def os_problem(state: ServerState) -> str | None:

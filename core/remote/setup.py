@@ -166,7 +166,7 @@ def plan_remove(state: ServerState, layout: squid.SquidLayout) -> Plan:
     desired = []
     if conf is not None and squid.managed_text(conf) is not None:
         desired.append(squid.ManagedFile(layout.squid_conf, squid.without_block(conf)))
-    files = _file_changes(state, desired, [layout.dropin, layout.passwd_file])
+    files = _file_changes(state, desired, [layout.dropin, layout.sensors_file, layout.passwd_file])
     return Plan(_steps(state, files, False), tuple(files), _port_after(layout, state, tuple(files)))
 
 
@@ -182,10 +182,14 @@ def managed_rules(
 ) -> squid.ReadBack | None:
     """What the server's managed rules encode, now or after `files` are written."""
     after = {f.path: f.after for f in files}
+
+    def text(path: str) -> str | None:
+        return after[path] if path in after else state.text(path)
+
     for path in (layout.dropin, layout.squid_conf):
-        text = after[path] if path in after else state.text(path)
-        if text and squid.managed_text(text) is not None:
-            return squid.read_back(text)
+        rules = text(path)
+        if rules and squid.managed_text(rules) is not None:
+            return squid.read_back(rules, text(layout.sensors_file))
     return None
 
 
@@ -494,6 +498,7 @@ def rollback(
             target = {
                 layout.squid_conf: RemoteFile(factory_text, conf.mode if conf else 0o644, "root", "root"),
                 layout.dropin: None,
+                layout.sensors_file: None,
                 layout.passwd_file: None,
             }
         else:

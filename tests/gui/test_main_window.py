@@ -29,7 +29,9 @@ def copy_example(tmp_path):
 def test_opens_the_example_with_a_valid_preview(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     assert w.model.rowCount() == 5
-    assert "acl sensorproxy_sensors src 192.168.40.11" in w.preview.files.toPlainText()
+    shown = w.preview.files.toPlainText()
+    assert 'acl sensorproxy_sensors src "/etc/squid/sensorproxy.sensors"' in shown
+    assert "| notes Rack%20B2,%20port%2014\n192.168.40.11/32\n" in shown
     assert w.statusBar().currentMessage() == "Valid: 4 of 5 sensors enabled"
     assert w.windowTitle().startswith("north-plant.toml[*] — North Plant")
     assert not w.isWindowModified()

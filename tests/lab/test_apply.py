@@ -52,6 +52,12 @@ def codes(result: tuple[int, int, str]) -> tuple[int, int]:
     return result[0], result[1]
 
 
+def managed_files() -> dict[str, str | None]:
+    """The rules and the sensor list as they are on the server now (None: not there)."""
+    layout = squid.SquidLayout()
+    return {p: Path(p).read_text() if Path(p).exists() else None for p in (layout.dropin, layout.sensors_file)}
+
+
 def final_status(events: list, step: str) -> Status:
     return [e for e in events if isinstance(e, StepEvent) and e.step == step][-1].status
 
@@ -71,7 +77,7 @@ def test_first_apply_installs_squid_and_only_listed_sensors_tunnel(lab, known_ho
     assert outcome.changed
     assert final_status(events, "install") is Status.CHANGED
     write = [e for e in events if isinstance(e, StepEvent) and e.step == "write"][-1]
-    assert f"+acl sensorproxy_sensors src {HOSTS['sp-s2']}" in write.diff
+    assert f"\n+{HOSTS['sp-s2']}/32\n" in write.diff
     assert final_status(events, "verify") is Status.CHANGED
     assert Path("/etc/squid/squid.conf.factory").exists()
     assert codes(lab.curl("sp-s1")) == ALLOWED
@@ -84,7 +90,7 @@ def test_unchanged_reapply_changes_and_reloads_nothing(lab, known_hosts):
     project = lab.project("sp-s1", "sp-s2")
     apply(lab, known_hosts, project)
     pid = lab.squid_pid()
-    mtime = Path(squid.SquidLayout().dropin).stat().st_mtime_ns
+    mtimes = [Path(p).stat().st_mtime_ns for p in managed_files()]
 
     outcome, events, session = apply(lab, known_hosts, project)
 
@@ -102,7 +108,7 @@ def test_unchanged_reapply_changes_and_reloads_nothing(lab, known_hosts):
         "verify": Status.UNCHANGED,
     }
     assert lab.squid_pid() == pid
-    assert Path(squid.SquidLayout().dropin).stat().st_mtime_ns == mtime
+    assert [Path(p).stat().st_mtime_ns for p in managed_files()] == mtimes
     assert not any("reconfigure" in c for c in session.commands)
 
 
@@ -147,8 +153,7 @@ def test_upstream_parent_proxy(lab, known_hosts):
 def test_config_squid_rejects_is_rolled_back_and_old_rules_keep_serving(lab, known_hosts, monkeypatch):
     good = lab.project("sp-s1")
     apply(lab, known_hosts, good)
-    dropin = Path(squid.SquidLayout().dropin)
-    before = dropin.read_text()
+    before = managed_files()
     pid = lab.squid_pid()
 
     # Test-only seam: a rule Squid refuses, injected below user input.
@@ -158,11 +163,11 @@ def test_config_squid_rejects_is_rolled_back_and_old_rules_keep_serving(lab, kno
         apply(lab, known_hosts, lab.project("sp-s1", "sp-s2"))
 
     assert any("10.0.0.300" in line for line in info.value.errors)
-    assert dropin.read_text() == before
+    assert managed_files() == before
     assert lab.squid_pid() == pid
     assert codes(lab.curl("sp-s1")) == ALLOWED
     assert codes(lab.curl("sp-s2")) == DENIED
-    assert not list(dropin.parent.glob(".sensorproxy-tmp.*"))
+    assert not list(Path("/etc/squid").glob("**/.sensorproxy-tmp.*"))
 
 
 def test_sudo_user_with_the_right_password(lab, known_hosts):
@@ -274,14 +279,14 @@ def test_rollback_and_remove_restore_previous_behaviour(lab, known_hosts):
     with lab.session(known_hosts) as session:
         setup.remove(session)
     assert codes(lab.curl("sp-s1")) == DENIED
-    assert not Path(squid.SquidLayout().dropin).exists()
+    assert set(managed_files().values()) == {None}
     with lab.session(known_hosts) as session:
         assert setup.status(session).managed is None
 
 
 def test_cancel_before_writing_changes_nothing(lab, known_hosts):
     apply(lab, known_hosts, lab.project("sp-s1"))
-    before = Path(squid.SquidLayout().dropin).read_text()
+    before = managed_files()
     asked: list[str] = []
 
     def cancel() -> bool:
@@ -291,15 +296,14 @@ def test_cancel_before_writing_changes_nothing(lab, known_hosts):
     with pytest.raises(Cancelled, match="nothing on the server was changed"):
         apply(lab, known_hosts, replace(lab.project("sp-s1", "sp-s2")), cancel=cancel)
     assert asked
-    assert Path(squid.SquidLayout().dropin).read_text() == before
+    assert managed_files() == before
     assert codes(lab.curl("sp-s2")) == DENIED
 
 
 def test_squid_that_cannot_serve_the_new_config_is_rolled_back(lab, known_hosts):
     """The new port is taken: Squid parses the config but cannot serve it, so the old files come back."""
     apply(lab, known_hosts, lab.project("sp-s1"))
-    dropin = Path(squid.SquidLayout().dropin)
-    before = dropin.read_text()
+    before = managed_files()
     with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as taken:
         taken.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         taken.bind(("::", 3130))
@@ -307,7 +311,7 @@ def test_squid_that_cannot_serve_the_new_config_is_rolled_back(lab, known_hosts)
         with pytest.raises(VerifyFailed, match="not serving on port 3130") as info:
             apply(lab, known_hosts, lab.project("sp-s1", "sp-s2", port=3130))
     assert "the previous configuration serves again" in str(info.value)
-    assert dropin.read_text() == before
+    assert managed_files() == before
     assert codes(lab.curl("sp-s1")) == ALLOWED
     assert codes(lab.curl("sp-s2")) == DENIED
 

@@ -57,9 +57,9 @@ def assert_server_consistent(lab: Lab) -> None:
     assert parsed.returncode == 0, parsed.stderr[-2000:]
     assert lab.squid_pid() is not None, "Squid is not running"
     assert not stray_files()
-    dropin = Path(LAYOUT.dropin).read_text()
+    sensor_list = Path(LAYOUT.sensors_file).read_text()
     assert codes(lab.curl("sp-s1")) == ALLOWED  # in the old and in the new rules
-    expected = ALLOWED if f"src {HOSTS['sp-s2']}" in dropin else DENIED
+    expected = ALLOWED if f"\n{HOSTS['sp-s2']}/32\n" in sensor_list else DENIED
     assert codes(lab.curl("sp-s2")) == expected  # whichever rules are on disk are the ones served
 
 
@@ -164,16 +164,19 @@ def test_connection_cut_during_install_lets_apt_finish(lab: Lab, known_hosts: Kn
     FIGURES["faults survived"] += 1
 
 
-def test_full_filesystem_rolls_back_and_keeps_the_old_rules(lab: Lab, known_hosts: KnownHosts, tmp_path: Path):
+def test_full_filesystem_rolls_back_and_keeps_the_old_rules(lab: Lab, known_hosts: KnownHosts):
     old = lab.project("sp-s1")
     apply_directly(lab, known_hosts, old)
-    conf_d = Path("/etc/squid/conf.d")
+    conf_d = Path("/etc/squid/conf.d")  # its own tiny filesystem, filled up; /etc/squid keeps room to pass preflight
     saved = {p.name: p.read_bytes() for p in conf_d.iterdir() if p.is_file()}
-    used = sum(len(b) for b in saved.values())
-    sh("mount", "-t", "tmpfs", "-o", f"size={max(used * 2, 16384)}", "sp-full", str(conf_d))
+    sh("mount", "-t", "tmpfs", "-o", "size=64k", "sp-full", str(conf_d))
     try:
         for name, data in saved.items():
             (conf_d / name).write_bytes(data)
+        with open(conf_d / "filler", "wb", buffering=0) as filler:
+            while filler.write(b"x" * 4096) == 4096 and os.fstatvfs(filler.fileno()).f_bavail:
+                pass
+        assert os.statvfs(conf_d).f_bavail == 0
         many = replace(old, sensors=old.sensors + tuple(replace(old.sensors[0], name=f"Extra {i}",
                                                                     address=f"10.99.{i // 250}.{i % 250 + 1}")
                                                             for i in range(3000)))  # fmt: skip
@@ -181,7 +184,7 @@ def test_full_filesystem_rolls_back_and_keeps_the_old_rules(lab: Lab, known_host
         with pytest.raises(CommandFailed, match="changing the server failed"):
             apply_directly(lab, known_hosts, many)
         assert_server_consistent(lab)
-        assert "Extra 1" not in Path(LAYOUT.dropin).read_text()
+        assert "Extra%201" not in Path(LAYOUT.sensors_file).read_text()
         FIGURES["faults survived"] += 1
     finally:
         subprocess.run(["umount", str(conf_d)], check=False)

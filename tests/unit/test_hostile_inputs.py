@@ -20,7 +20,7 @@ from core.remote import server
 from core.remote.errors import BadServerAnswer, KnownHostsDamaged
 from core.remote.hostkeys import KnownHosts
 from tests.conftest import FIGURES, ROOT, make_project
-from tests.squidparse import server_dir, write_rendered
+from tests.squidparse import read_rendered, server_dir, write_rendered
 
 EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"
 GOOD = EXAMPLE.read_text()
@@ -137,13 +137,17 @@ def handled(outcome: bool) -> None:
 
 def rendered_ok(project: Project, tmp: Path, squid_bin: str) -> bool:
     """A valid project renders a config the real Squid parses, and reads back to the same sensors."""
-    text = squid.render(project, squid.stock_conf()).files[0].content
-    back = squid.read_back(text)
+    rendered = squid.render(project, squid.stock_conf())
+    back = read_rendered(rendered)
     same = [(s.name, s.address, s.enabled) for s in back.sensors] == [
         (s.name, s.address, s.enabled) for s in project.normalized().sensors
     ]
-    directives = [line for line in text.splitlines() if line and not line.startswith("#")]
-    injected = any(d.split()[0] not in DIRECTIVES for d in directives)
+    rules = rendered.files[0].content
+    sensor_list = rendered.file(squid.SquidLayout().sensors_file).content  # type: ignore[union-attr]
+    directives = [line for line in rules.splitlines() if line and not line.startswith("#")]
+    addresses = [line for line in sensor_list.splitlines() if line and not line.startswith("#")]
+    enabled = [squid.squid_address(s.address) for s in project.sensors if s.enabled]
+    injected = any(d.split()[0] not in DIRECTIVES for d in directives) or addresses != enabled
     # write_rendered runs the real `squid -k parse` on what it wrote
     return same and not injected and write_rendered(project, server_dir(tmp / "server"), squid_bin).returncode == 0
 
@@ -386,11 +390,32 @@ def test_garbled_server_answers(case):
 )
 def test_garbled_managed_files_read_back(text):
     try:
-        back = squid.read_back(text)
+        back = squid.read_back(text, None)
     except squid.SquidConfigError as exc:
         handled(bool(str(exc)))
     else:
         handled(isinstance(back.notes, tuple))
+
+
+@pytest.mark.parametrize(
+    "sensor_list",
+    [
+        "",
+        "\x00" * 100,
+        "10.0.0.300/32\n",
+        "# sensor A | address 10.0.0.1\n",
+        "# sensor A | address 10.0.0.1\n10.0.0.2/32\nhttp_access allow all\n",
+    ],
+)
+def test_garbled_sensor_lists_read_back(sensor_list):
+    rules = squid.render(make_project(Sensor("A", "10.0.0.1")), squid.stock_conf()).files[0].content
+    try:
+        back = squid.read_back(rules, sensor_list)
+    except (squid.SquidConfigError, ValueError) as exc:
+        handled(bool(str(exc)))
+    else:
+        # A garbled list never reads back as the sensor it fails to describe, and the damage is named.
+        handled(Sensor("A", "10.0.0.1") not in back.sensors and bool(back.notes))
 
 
 @pytest.mark.parametrize(

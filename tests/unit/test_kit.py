@@ -30,15 +30,14 @@ def test_kit_holds_the_files_the_script_and_only_a_hash_of_the_password():
         "sensorproxy-kit/apply.sh",
         "sensorproxy-kit/files/etc/squid/conf.d/sensorproxy.conf",
         "sensorproxy-kit/files/etc/squid/sensorproxy.passwd",
+        "sensorproxy-kit/files/etc/squid/sensorproxy.sensors",
         "sensorproxy-kit/transaction.sh",
     ]
     assert all("Kit-pass-11" not in text for text in files.values())
     user, _, hashed = files["sensorproxy-kit/files/etc/squid/sensorproxy.passwd"].strip().partition(":")
     assert user == "sensors"
     assert bcrypt.checkpw(b"Kit-pass-11", hashed.encode())
-    assert (
-        "acl sensorproxy_sensors src 192.168.40.11" in files["sensorproxy-kit/files/etc/squid/conf.d/sensorproxy.conf"]
-    )
+    assert "\n192.168.40.11/32\n" in files["sensorproxy-kit/files/etc/squid/sensorproxy.sensors"]
     script = files["sensorproxy-kit/transaction.sh"]
     assert "squid -k parse" in script
     assert "restore" in script

@@ -7,14 +7,14 @@ from core.model import Sensor
 from core.remote.server import ServerState
 from core.remote.setup import SensorPresence, ServerStatus
 from tests.conftest import make_project
+from tests.squidparse import read_rendered
 
 
 def status_of(*sensors: Sensor) -> ServerStatus:
     state = ServerState("debian", "Debian 12", "amd64", 1, "5.7", False, False, True, True, frozenset({3130}), (), 0)
     managed = None
     if sensors:
-        text = squid.render(make_project(*sensors, port=3130), squid.stock_conf()).files[0].content
-        managed = squid.read_back(text)
+        managed = read_rendered(squid.render(make_project(*sensors, port=3130), squid.stock_conf()))
     return ServerStatus(state, managed, None, ())
 
 

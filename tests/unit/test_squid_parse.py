@@ -65,5 +65,5 @@ def test_generated_projects_parse_and_read_back(squid_bin, tmp_path_factory, pro
     result = write_rendered(project, layout, squid_bin)
     assert result.returncode == 0, result.output
     assert result.problems() == []
-    back = squid.read_back(Path(layout.dropin).read_text())
+    back = squid.read_back(Path(layout.dropin).read_text(), Path(layout.sensors_file).read_text())
     assert back.sensors == squid.server_view(project).sensors

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from core import squid
 from core.model import ParentProxy, Project, ProxySettings, Sensor, SshTarget, validate
 from core.squid import stock_conf
+from tests.squidparse import read_rendered
 from tests.unit.test_squid_render import BLOCK_VARIANTS, OLD, SECRETS, VARIANTS
 
 STOCK = stock_conf()
@@ -23,8 +24,7 @@ CASES = [(v, "dropin") for v in sorted(VARIANTS)] + [(v, "block") for v in BLOCK
 def test_read_back_gives_the_same_project(variant, server):
     project = VARIANTS[variant]
     base = STOCK if server == "dropin" else OLD
-    text = squid.render(project, base, secrets=SECRETS).files[0].content
-    back = squid.read_back(text)
+    back = read_rendered(squid.render(project, base, secrets=SECRETS))
     expected = squid.server_view(project)
     assert back.sensors == expected.sensors
     assert back.proxy == expected.proxy
@@ -33,16 +33,37 @@ def test_read_back_gives_the_same_project(variant, server):
 
 
 def test_read_back_reports_hand_edits():
-    text = squid.render(VARIANTS["default"], STOCK).files[0].content
-    text += "acl sensorproxy_sensors src 10.99.0.1\nhttp_access allow all\n"
-    back = squid.read_back(text)
+    rendered = squid.render(VARIANTS["default"], STOCK)
+    rules, sensor_list = rendered.files[0].content, rendered.files[1].content
+    rules = rules.replace("cache deny sensorproxy_sensors\n", "") + "http_access allow all\n"
+    back = squid.read_back(rules, sensor_list + "10.99.0.1/32\n")
     assert Sensor("unnamed 10.99.0.1", "10.99.0.1") in back.sensors
-    assert any("http_access allow all" in n for n in back.notes)
+    assert back.notes == (
+        "address without a sensor comment in the sensor list: 10.99.0.1/32",
+        "line not written by sensorproxy: http_access allow all",
+        "line missing: cache deny sensorproxy_sensors",
+    )
+
+
+def test_read_back_names_a_missing_sensor_list_and_another_format():
+    rules = squid.render(VARIANTS["default"], STOCK).files[0].content
+    back = squid.read_back(rules.replace("sensorproxy-format: 2", "sensorproxy-format: 1"), None)
+    assert back.sensors == ()
+    assert "written by another sensorproxy version (sensorproxy-format: 1); the next apply rewrites it" in back.notes
+    assert "the sensor list file is missing: Squid cannot start with these rules" in back.notes
+
+
+def test_read_back_never_repeats_a_parent_password_it_finds():
+    rendered = squid.render(VARIANTS["parent"], STOCK, secrets=SECRETS)
+    rules = rendered.files[0].content.replace("parent-secret", "edited-secret") + "cache_peer_access x allow all\n"
+    back = squid.read_back(rules.replace(" default name=", " name="), rendered.files[1].content)
+    assert back.notes
+    assert not any("secret" in note for note in back.notes)
 
 
 def test_read_back_refuses_a_file_it_did_not_write():
     with pytest.raises(squid.SquidConfigError, match="no sensorproxy-managed rules"):
-        squid.read_back(STOCK)
+        squid.read_back(STOCK, None)
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -105,8 +126,7 @@ def _valid(p: Project) -> bool:
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(projects().filter(_valid))
 def test_any_valid_project_reads_back_equal(project):
-    rendered = squid.render(project, STOCK, secrets=SECRETS)
-    back = squid.read_back(rendered.files[0].content)
+    back = read_rendered(squid.render(project, STOCK, secrets=SECRETS))
     expected = squid.server_view(project)
     assert (back.site, back.proxy, back.sensors, back.notes) == (
         expected.site,

@@ -60,6 +60,24 @@ def test_dropin_matches_golden(variant):
     check_golden(f"dropin-{variant}.conf", dropin.content)
 
 
+@pytest.mark.parametrize("variant", ["default", "none-enabled"])
+def test_sensor_list_matches_golden(variant):
+    for conf in (STOCK, OLD):  # the same list beside either layout
+        sensor_list = squid.render(VARIANTS[variant], conf).file("/etc/squid/sensorproxy.sensors")
+        assert sensor_list is not None
+        assert (sensor_list.mode, sensor_list.group, sensor_list.secret) == (0o644, "root", False)
+        check_golden(f"sensors-{variant}.txt", sensor_list.content)
+
+
+def test_every_enabled_sensor_is_one_prefixed_address_under_its_comment():
+    lines = squid.render_sensors(VARIANTS["default"]).splitlines()
+    plc = "# sensor PLC-1 | address 10.20.0.5 | notes Line%201,%20cabinet%204"
+    assert lines[lines.index(plc) + 1] == "10.20.0.5/32"
+    assert lines[lines.index("# sensor Gateway%20Süd | address fd00:20::6") + 1] == "fd00:20::6/128"
+    assert lines[lines.index("# sensor HMI%20%2520 | address 10.20.2.0/28") + 1] == "10.20.2.0/28"
+    assert "10.20.1.0/24" not in [line for line in lines if not line.startswith("#")]  # Cell 3 is disabled
+
+
 @pytest.mark.parametrize("variant", BLOCK_VARIANTS)
 def test_block_matches_golden(variant):
     rendered = squid.render(VARIANTS[variant], OLD, secrets=SECRETS)
@@ -121,7 +139,7 @@ def test_rendering_is_deterministic():
 def test_without_secrets_the_render_is_a_preview_only():
     preview = squid.render(VARIANTS["all-options"], STOCK)
     assert not preview.complete
-    assert [f.path for f in preview.files] == ["/etc/squid/conf.d/sensorproxy.conf"]
+    assert [f.path for f in preview.files] == ["/etc/squid/conf.d/sensorproxy.conf", "/etc/squid/sensorproxy.sensors"]
     assert f"login=plant:{squid.MASK}" in preview.files[0].content
     full = squid.render(VARIANTS["all-options"], STOCK, secrets=SECRETS)
     assert full.complete
