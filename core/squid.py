@@ -224,6 +224,10 @@ def managed_text(text: str) -> str | None:
 
 
 HEADER = "# Managed by sensorproxy. Do not edit: the next apply replaces this text."
+# Squid reads a list file in pieces of 2,047 bytes: the rest of a longer line would be read as a line of
+# its own, so a comment's tail could become an address. The model's length limits keep comments far
+# below this (about 1,100 bytes at most); the check makes that a guarantee.
+LIST_LINE_BYTES = 2046
 
 
 def squid_address(address: str) -> str:
@@ -244,14 +248,16 @@ def render_sensors(project: Project) -> str:
         f"# The addresses acl {ACL_SENSORS} allows, each under the sensor it belongs to.",
         "",
     ]
-    for sensor in project.sensors:
+    for row, sensor in enumerate(project.sensors, start=1):
         meta = f"sensor {encode(sensor.name)} | address {canonical_address(sensor.address)}"
         if sensor.notes:
             meta += f" | notes {encode(sensor.notes)}"
+        comment = f"# {meta}" if sensor.enabled else f"# disabled {meta}"
+        if len(comment.encode("utf-8")) > LIST_LINE_BYTES:
+            raise SquidConfigError(f"sensors row {row}: name and notes are too long for Squid's sensor list")
+        out.append(comment)
         if sensor.enabled:
-            out += [f"# {meta}", squid_address(sensor.address)]
-        else:
-            out.append(f"# disabled {meta}")
+            out.append(squid_address(sensor.address))
     return "\n".join(out) + "\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,6 +44,21 @@ def test_the_parse_check_catches_a_broken_config(squid_bin, tmp_path):
     result = parse(layout, squid_bin)
     assert result.returncode != 0
     assert result.problems()
+
+
+@pytest.mark.parametrize(("length", "read_as_address"), [(squid.LIST_LINE_BYTES, False), (2047 + 12, True)])
+def test_squid_reads_a_long_list_line_in_pieces(squid_bin, tmp_path, length, read_as_address):
+    """Why the sensor list's comments have a length limit: past it, a comment's tail becomes an address."""
+    layout = server_dir(tmp_path)
+    Path(layout.dropin).write_text(f'acl probe src "{layout.sensors_file}"\nhttp_access deny probe\n')
+    tail = "10.99.0.0/16"
+    Path(layout.sensors_file).write_text("# " + "x" * (length - 2 - len(tail)) + tail + "\n10.0.0.1/32\n")
+    debug = subprocess.run(
+        [squid_bin, "-X", "-k", "parse", "-f", layout.squid_conf], capture_output=True, text=True, check=False
+    )
+    assert debug.returncode == 0
+    assert "aclIpParseIpData: 10.0.0.1/32" in debug.stderr
+    assert ("aclIpParseIpData: 10.99.0.0/16" in debug.stderr) is read_as_address
 
 
 def test_ten_thousand_sensors_parse(squid_bin, tmp_path):
