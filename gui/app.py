@@ -6,14 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QMessageBox
-
 from core import __version__, projectfile
-from gui import theme
-from gui.main_window import MainWindow, empty_project
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Qt loads here, after core: PySide6 reads the source of every module imported after it (for its
+    # __feature__ switch), which costs start-up time for each pure-Python module that could come first.
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from gui import theme
+    from gui.main_window import MainWindow, empty_project
+
     parser = argparse.ArgumentParser(prog="sensorproxy-gui", description="The sensorproxy desktop window.")
     parser.add_argument("project", nargs="?", type=Path, help="a project file to open")
     parser.add_argument("--version", action="version", version=f"sensorproxy {__version__}")

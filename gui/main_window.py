@@ -27,20 +27,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import __version__, atomicfile, credentials, csvio, projectfile, sheet, squid
-from core.credentials import Kind
-from core.model import Project, Sensor, SshTarget, validate
-from gui import dialogs, theme
-from gui.apply_panel import ApplyPanel
-from gui.preview import PreviewPane
+from core import __version__, projectfile
+from core.model import Problem, Project, Sensor, SshTarget, validate
+from gui import theme
+from gui.lazy_page import LazyPage
 from gui.proxy_form import ProxyForm
 from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel
 from gui.sensor_view import SensorView
-from gui.status_view import StatusView
 
+# Loaded on first use, not while the window starts: the pages nobody has opened yet, dialogs, CSV, the
+# commissioning sheet, the keyring, SSH and print support (tests/unit/test_architecture.py holds this).
 if TYPE_CHECKING:
+    from core import csvio
     from core.remote.hostkeys import KnownHosts
+    from gui.apply_panel import ApplyPanel
+    from gui.preview import PreviewPane
     from gui.server_actions import ServerActions
+    from gui.status_view import StatusView
 
 MAX_RECENT = 8
 STATUS_REFRESH_MS = 15_000
@@ -105,14 +108,14 @@ class MainWindow(QMainWindow):
         form_scroll = QScrollArea()
         form_scroll.setWidget(self.form)
         form_scroll.setWidgetResizable(True)
-        self.preview = PreviewPane()
-        self.panel = ApplyPanel()
-        self.status_view = StatusView()
+        self.preview_page = LazyPage(self._make_preview)
+        self.apply_page = LazyPage(self._make_panel)
+        self.status_page = LazyPage(self._make_status_view)
         self.tabs = QTabWidget()
         self.tabs.addTab(form_scroll, "Proxy")
-        self.tabs.addTab(self.preview, theme.icon("preview"), "Preview")
-        self.tabs.addTab(self.panel, theme.icon("apply"), "Apply")
-        self.tabs.addTab(self.status_view, theme.icon("status"), "Server status")
+        self.tabs.addTab(self.preview_page, theme.icon("preview"), "Preview")
+        self.tabs.addTab(self.apply_page, theme.icon("apply"), "Apply")
+        self.tabs.addTab(self.status_page, theme.icon("status"), "Server status")
         self.split = QSplitter()
         self.split.addWidget(left)
         self.split.addWidget(self.tabs)
@@ -139,9 +142,39 @@ class MainWindow(QMainWindow):
         if path:
             self._remember_recent(path)
         # The keyring loads after the window shows: it takes longer than everything else at start-up.
-        self._password_identity = credentials.identity(Kind.PROXY, project)
         QTimer.singleShot(0, self.refresh_password_state)
         self.refresh()
+
+    # --- the pages beside the form, made when first shown or used ---------------------------------
+    @property
+    def preview(self) -> PreviewPane:
+        return self.preview_page.content()  # type: ignore[return-value]
+
+    @property
+    def panel(self) -> ApplyPanel:
+        return self.apply_page.content()  # type: ignore[return-value]
+
+    @property
+    def status_view(self) -> StatusView:
+        return self.status_page.content()  # type: ignore[return-value]
+
+    def _make_preview(self) -> QWidget:
+        from gui.preview import PreviewPane
+
+        pane = PreviewPane()
+        project = self.project()
+        self._show_config(pane, project, validate(project))
+        return pane
+
+    def _make_panel(self) -> QWidget:
+        from gui.apply_panel import ApplyPanel
+
+        return ApplyPanel()
+
+    def _make_status_view(self) -> QWidget:
+        from gui.status_view import StatusView
+
+        return StatusView()
 
     @property
     def server(self) -> ServerActions:
@@ -160,7 +193,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_status(self) -> None:
         """While Server status is open, read it again now and then: sensors keep connecting."""
-        showing = self.tabs.currentWidget() is self.status_view and self.isVisible()
+        showing = self.tabs.currentWidget() is self.status_page and self.isVisible()
         # Quietly skipped while the project has problems: a timer must not open "fix it first" dialogs.
         if self._watch_status and showing and not self.server.busy and not validate(self.project()):
             self.server.run("status")
@@ -180,7 +213,7 @@ class MainWindow(QMainWindow):
         self.undo.clear()
         self.form.set_project(project)
         self._form_dirty = False
-        self.preview.forget_plan()
+        self._forget_plan()
         if path:
             self._remember_recent(path)
         self.refresh()
@@ -188,31 +221,50 @@ class MainWindow(QMainWindow):
 
     def _form_changed(self) -> None:
         self._form_dirty = True
-        self.preview.forget_plan()
+        self._forget_plan()
         self._update_title()
         self._refresh_timer.start()
 
+    def _forget_plan(self) -> None:
+        if self.preview_page.built:
+            self.preview.forget_plan()
+
     def refresh(self) -> None:
-        """Validation summary, field problems and the preview, all from core."""
+        """Validation summary, field problems and (once the preview exists) the config, all from core."""
         project = self.project()
         problems = validate(project)
         self.form.show_problems(problems)
         if problems:
             self.statusBar().showMessage(f"{len(problems)} problem(s) — first: {problems[0]}")
-            self.preview.show_files(
-                "# The configuration cannot be shown until these are fixed:\n" + "\n".join(f"# {p}" for p in problems)
-            )
         else:
             enabled = sum(s.enabled for s in project.sensors)
             self.statusBar().showMessage(f"Valid: {enabled} of {len(project.sensors)} sensors enabled")
-            rendered = squid.render(project, squid.stock_conf())
-            self.preview.show_files("".join(f"# ==> {f.path} <==\n{f.content}\n" for f in rendered.files))
+        if self.preview_page.built:
+            self._show_config(self.preview, project, problems)
         self._update_title()
-        if credentials.identity(Kind.PROXY, project) != self._password_identity:
-            self.refresh_password_state()
+        if self._password_identity is not None:  # None until the keyring state is first read
+            from core import credentials
+
+            if credentials.identity(credentials.Kind.PROXY, project) != self._password_identity:
+                self.refresh_password_state()
+
+    @staticmethod
+    def _show_config(pane: PreviewPane, project: Project, problems: list[Problem]) -> None:
+        if problems:
+            pane.show_files(
+                "# The configuration cannot be shown until these are fixed:\n" + "\n".join(f"# {p}" for p in problems)
+            )
+            return
+        from core import squid
+
+        rendered = squid.render(project, squid.stock_conf())
+        pane.show_files("".join(f"# ==> {f.path} <==\n{f.content}\n" for f in rendered.files))
 
     def refresh_password_state(self) -> None:
         """Whether the proxy user's password is in the keyring (the password itself is never shown)."""
+        from core import credentials
+        from core.credentials import Kind
+
         project = self.project()
         self._password_identity = credentials.identity(Kind.PROXY, project)
         secure = credentials.secure_backend_available()
@@ -220,6 +272,9 @@ class MainWindow(QMainWindow):
         self.form.password.set_state(stored=stored, secure=secure, why_not=credentials.backend_name())
 
     def forget_proxy_password(self) -> None:
+        from core import credentials
+        from core.credentials import Kind
+
         project = self.project()
         credentials.forget(Kind.PROXY, project)
         if self._server is not None:
@@ -235,7 +290,8 @@ class MainWindow(QMainWindow):
     def show_tab(self, widget: QWidget) -> None:
         for i in range(self.tabs.count()):
             page = self.tabs.widget(i)
-            if page is widget or (isinstance(page, QScrollArea) and page.widget() is widget):
+            inner = page.widget() if isinstance(page, QScrollArea) else page
+            if widget in (page, inner) or (isinstance(page, LazyPage) and page.built and page.content() is widget):
                 self.tabs.setCurrentIndex(i)
 
     def _show_cell_problem(self) -> None:
@@ -323,9 +379,13 @@ class MainWindow(QMainWindow):
             action.setEnabled(not busy)
 
     def how_it_works(self) -> None:
+        from gui import dialogs
+
         dialogs.how_it_works(self)
 
     def about(self) -> None:
+        from gui import dialogs
+
         dialogs.about(self)
 
     # --- sensors --------------------------------------------------------------------------------
@@ -343,6 +403,8 @@ class MainWindow(QMainWindow):
 
     def paste_rows(self) -> None:
         """Rows copied from a spreadsheet (tab, comma or semicolon separated), as one undoable step."""
+        from core import csvio
+
         text = QGuiApplication.clipboard().text()
         result = csvio.parse(text, allow_wide=self._base.proxy.allow_wide_ranges)
         self._add_rows(result, "the clipboard", "Paste")
@@ -353,6 +415,8 @@ class MainWindow(QMainWindow):
             if not name:
                 return
             path = Path(name)
+        from core import csvio
+
         try:
             result = csvio.read(path, skip_bad_rows=True, allow_wide=self._base.proxy.allow_wide_ranges)
         except (OSError, csvio.CsvImportError) as exc:
@@ -381,6 +445,8 @@ class MainWindow(QMainWindow):
 
     def export_csv(self) -> None:
         if path := self._ask_path("Export sensors as CSV", "sensors.csv", CSV_FILTER):
+            from core import csvio
+
             self._export(path, lambda: csvio.write(self.model.sensors(), path), f"Sensors written to {path}")
 
     def _ask_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
@@ -413,6 +479,7 @@ class MainWindow(QMainWindow):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return None
+        from core.credentials import Kind
         from gui.server_actions import Abandoned
 
         try:
@@ -437,7 +504,8 @@ class MainWindow(QMainWindow):
         if path is None:
             return False
         password = self._sheet_password(project)
-        from gui import sheet_export  # Qt's print support loads when a sheet is made, not at start-up
+        from core import sheet
+        from gui import sheet_export
 
         def write() -> None:
             if path.suffix.lower() == ".csv":
@@ -450,8 +518,10 @@ class MainWindow(QMainWindow):
     def print_sheet(self) -> None:
         if (project := self.valid_project()) is None:
             return
-        html = sheet.to_html(project, self._sheet_password(project), generated=self._generated())
+        from core import sheet
         from gui import sheet_export
+
+        html = sheet.to_html(project, self._sheet_password(project), generated=self._generated())
 
         sheet_export.print_sheet(html, self)
 
@@ -462,7 +532,7 @@ class MainWindow(QMainWindow):
         path = path or self._ask_path("Export offline kit", "kit.zip", "Zip archives (*.zip)")
         if path is None:
             return False
-        from core import kit  # with the SSH code it builds on: loaded on first use
+        from core import atomicfile, kit
         from gui.server_actions import Abandoned
 
         try:

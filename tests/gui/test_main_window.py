@@ -293,3 +293,12 @@ def test_the_window_title_uses_the_site_of_the_form(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     w.form.site.setText("South Plant")
     assert w.windowTitle() == "north-plant.toml[*] — South Plant — sensorproxy"
+
+
+def test_a_page_is_made_when_first_shown(qtbot, tmp_path):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    assert not w.preview_page.built
+    w.tabs.setCurrentWidget(w.preview_page)
+    assert w.preview_page.built
+    assert "192.168.40.11/32" in w.preview.files.toPlainText()  # filled as it is made
+    assert not w.status_page.built
