@@ -24,15 +24,16 @@ from tests.lab.lab import SERVER_IP, SSH_PORT, Lab  # noqa: E402
 
 RUNS = 5
 
-# What a careful admin's script does: back up, write, parse, reconfigure (or start), wait for the port.
-SHELL = r"""
-set -e
-mkdir -p /var/backups/sensorproxy-bench
-cp -p /etc/squid/conf.d/sensorproxy.conf /var/backups/sensorproxy-bench/ 2>/dev/null || true
-t=$(mktemp /etc/squid/conf.d/.bench.XXXXXX)
+# What a careful admin's script does: back up, write each file, parse, reconfigure (or start), wait for
+# the port.
+SHELL_WRITE = r"""
+cp -p @PATH@ /var/backups/sensorproxy-bench/ 2>/dev/null || true
+t=$(mktemp "$(dirname @PATH@)/.bench.XXXXXX")
 cat > "$t" <<'EOF_BENCH'
 @CONTENT@EOF_BENCH
-chown root:proxy "$t"; chmod 0640 "$t"; mv -f "$t" /etc/squid/conf.d/sensorproxy.conf
+chown root:@GROUP@ "$t"; chmod @MODE@ "$t"; mv -f "$t" @PATH@
+"""
+SHELL_ACTIVATE = r"""
 squid -k parse >/dev/null 2>&1
 if squid -k check 2>/dev/null; then squid -k reconfigure; else service squid start >/dev/null; fi
 i=0
@@ -40,6 +41,19 @@ while ! awk '$4 == "0A" && $2 ~ /:0C38$/ { f = 1 } END { exit !f }' /proc/net/tc
   i=$((i + 1)); [ $i -lt 60 ] || exit 1; sleep 0.25
 done
 """
+
+
+def shell_script(project) -> str:
+    """The plain script for the same files sensorproxy writes (the rules and the sensor list)."""
+    out = ["set -e", "mkdir -p /var/backups/sensorproxy-bench"]
+    for f in squid.render(project, squid.stock_conf()).files:
+        out.append(
+            SHELL_WRITE.replace("@PATH@", f.path)
+            .replace("@CONTENT@", f.content)
+            .replace("@GROUP@", f.group)
+            .replace("@MODE@", f"{f.mode:04o}")
+        )
+    return "\n".join(out) + SHELL_ACTIVATE
 
 
 def main() -> None:
@@ -72,11 +86,11 @@ def main() -> None:
                 "sh -s",
             ]
             for i in range(RUNS):
-                content = squid.render(projects[i % 2], squid.stock_conf()).files[0].content
+                script = shell_script(projects[i % 2])
                 start = time.perf_counter()
                 subprocess.run(
                     ssh,
-                    input=SHELL.replace("@CONTENT@", content),
+                    input=script,
                     text=True,
                     check=True,
                     capture_output=True,
