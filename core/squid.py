@@ -393,7 +393,7 @@ def read_back(text: str, sensor_list: str | None) -> ReadBack:
     sensors: list[Sensor] = []
     if sensor_list is None:
         if ACL_SENSORS in acls:
-            notes.append("the sensor list file is missing: Squid cannot start with these rules")
+            notes.append("the sensor list file is missing, so these rules allow no sensor")
     else:
         sensors = _read_sensors(sensor_list, notes)
     proxy = _settings(acls, directives, wide)

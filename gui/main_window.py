@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QUndoStack
@@ -148,15 +148,15 @@ class MainWindow(QMainWindow):
     # --- the pages beside the form, made when first shown or used ---------------------------------
     @property
     def preview(self) -> PreviewPane:
-        return self.preview_page.content()  # type: ignore[return-value]
+        return cast("PreviewPane", self.preview_page.content())
 
     @property
     def panel(self) -> ApplyPanel:
-        return self.apply_page.content()  # type: ignore[return-value]
+        return cast("ApplyPanel", self.apply_page.content())
 
     @property
     def status_view(self) -> StatusView:
-        return self.status_page.content()  # type: ignore[return-value]
+        return cast("StatusView", self.status_page.content())
 
     def _make_preview(self) -> QWidget:
         from gui.preview import PreviewPane

@@ -50,7 +50,7 @@ def test_read_back_names_a_missing_sensor_list_and_another_format():
     back = squid.read_back(rules.replace("sensorproxy-format: 2", "sensorproxy-format: 1"), None)
     assert back.sensors == ()
     assert "written by another sensorproxy version (sensorproxy-format: 1); the next apply rewrites it" in back.notes
-    assert "the sensor list file is missing: Squid cannot start with these rules" in back.notes
+    assert "the sensor list file is missing, so these rules allow no sensor" in back.notes
 
 
 def test_read_back_never_repeats_a_parent_password_it_finds():
