@@ -143,7 +143,7 @@ def rendered_ok(project: Project, tmp: Path, squid_bin: str) -> bool:
         (s.name, s.address, s.enabled) for s in project.normalized().sensors
     ]
     rules = rendered.files[0].content
-    sensor_list = rendered.file(squid.SquidLayout().sensors_file).content  # type: ignore[union-attr]
+    sensor_list = rendered.file(squid.SquidLayout().sensors_file).content
     directives = [line for line in rules.splitlines() if line and not line.startswith("#")]
     addresses = [line for line in sensor_list.splitlines() if line and not line.startswith("#")]
     enabled = [squid.squid_address(s.address) for s in project.sensors if s.enabled]
@@ -161,36 +161,28 @@ def located(problems, prefix: str) -> bool:
     )
 
 
+def refused_or_rendered(project: Project, where: str, tmp: Path, squid_bin: str) -> bool:
+    """Invalid input is refused at its place; valid input renders a config the real Squid parses."""
+    problems = validate(project)
+    return located(problems, where) if problems else rendered_ok(project, tmp, squid_bin)
+
+
 @pytest.mark.parametrize("text", HOSTILE_TEXT)
 def test_sensor_names_and_notes(text, tmp_path, squid_bin):
     for field in ("name", "notes"):
         sensor = Sensor(text if field == "name" else "Valid", "10.0.0.1", notes=text if field == "notes" else "")
-        project = make_project(sensor)
-        problems = validate(project)
-        if problems:
-            handled(located(problems, f"sensors row 1, {field}"))
-        else:
-            handled(rendered_ok(project, tmp_path, squid_bin))
+        handled(refused_or_rendered(make_project(sensor), f"sensors row 1, {field}", tmp_path, squid_bin))
 
 
 @pytest.mark.parametrize("address", HOSTILE_ADDRESSES)
 def test_sensor_addresses(address, tmp_path, squid_bin):
-    project = make_project(Sensor("S", address))
-    problems = validate(project)
-    if problems:
-        handled(located(problems, "sensors row 1, address"))
-    else:
-        handled(rendered_ok(project, tmp_path, squid_bin))
+    handled(refused_or_rendered(make_project(Sensor("S", address)), "sensors row 1, address", tmp_path, squid_bin))
 
 
 @pytest.mark.parametrize("domain", HOSTILE_DOMAINS)
 def test_allowlist_domains(domain, tmp_path, squid_bin):
     project = make_project(Sensor("S", "10.0.0.1"), allowlist=(domain,))
-    problems = validate(project)
-    if problems:
-        handled(located(problems, "proxy.allowlist"))
-    else:
-        handled(rendered_ok(project, tmp_path, squid_bin))
+    handled(refused_or_rendered(project, "proxy.allowlist", tmp_path, squid_bin))
 
 
 @pytest.mark.parametrize("user", HOSTILE_USERS)
