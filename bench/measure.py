@@ -21,6 +21,18 @@ def timed(fn: Callable[[], object], runs: int = RUNS, setup: Callable[[], object
     return out
 
 
+def timed_together(fns: dict[str, Callable[[], object]], runs: int) -> dict[str, list[float]]:
+    """Wall-clock seconds of each of `fns`, taken in turns (a, b, c, a, b, c, ...): a figure and its
+    baseline then see the same drift in CPU clock and load, which timing one after the other does not."""
+    out: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            out[name].append(time.perf_counter() - start)
+    return out
+
+
 def row_ms(label: str, samples: list[float], base: list[float] | None = None) -> str:
     med = statistics.median(samples)
     ratio = f"{med / statistics.median(base):7.2f}x" if base else "   base "

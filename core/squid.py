@@ -34,7 +34,7 @@ from core.model import (
     require_valid,
 )
 
-FORMAT = 2  # 2: the sensors' addresses moved from acl lines into sensorproxy.sensors
+FORMAT = 3  # 2: the sensors' addresses moved from acl lines into sensorproxy.sensors; 3: one line per sensor
 MARKER = "# INSERT YOUR OWN RULE(S) HERE TO ALLOW ACCESS FROM YOUR CLIENTS"
 BEGIN = "# BEGIN sensorproxy"
 END = "# END sensorproxy"
@@ -225,8 +225,8 @@ def managed_text(text: str) -> str | None:
 
 HEADER = "# Managed by sensorproxy. Do not edit: the next apply replaces this text."
 # Squid reads a list file in pieces of 2,047 bytes: the rest of a longer line would be read as a line of
-# its own, so a comment's tail could become an address. The model's length limits keep comments far
-# below this (about 1,100 bytes at most); the check makes that a guarantee.
+# its own, so a comment's tail could become an address. The model's length limits keep lines far below
+# this (about 1,100 bytes at most); the check makes that a guarantee.
 LIST_LINE_BYTES = 2046
 
 
@@ -240,24 +240,24 @@ def squid_address(address: str) -> str:
 
 
 def render_sensors(project: Project) -> str:
-    """The sensor list file: every sensor's comment, and the address of each enabled one."""
+    """The sensor list file: a line per sensor. An enabled one's address comes first, and Squid reads
+    nothing after the `#`; a disabled one is a comment."""
     require_valid(project)
     out = [
         HEADER,
         f"# sensorproxy-format: {FORMAT}",
-        f"# The addresses acl {ACL_SENSORS} allows, each under the sensor it belongs to.",
+        f"# The addresses acl {ACL_SENSORS} allows, each followed by the sensor it belongs to.",
         "",
     ]
     for row, sensor in enumerate(project.sensors, start=1):
-        meta = f"sensor {encode(sensor.name)} | address {canonical_address(sensor.address)}"
-        if sensor.notes:
-            meta += f" | notes {encode(sensor.notes)}"
-        comment = f"# {meta}" if sensor.enabled else f"# disabled {meta}"
-        if len(comment.encode("utf-8")) > LIST_LINE_BYTES:
-            raise SquidConfigError(f"sensors row {row}: name and notes are too long for Squid's sensor list")
-        out.append(comment)
+        notes = f" | notes {encode(sensor.notes)}" if sensor.notes else ""
         if sensor.enabled:
-            out.append(squid_address(sensor.address))
+            line = f"{squid_address(sensor.address)} # sensor {encode(sensor.name)}{notes}"
+        else:
+            line = f"# disabled sensor {encode(sensor.name)} | address {canonical_address(sensor.address)}{notes}"
+        if len(line.encode("utf-8")) > LIST_LINE_BYTES:
+            raise SquidConfigError(f"sensors row {row}: name and notes are too long for Squid's sensor list")
+        out.append(line)
     return "\n".join(out) + "\n"
 
 
@@ -360,7 +360,8 @@ def render(
 
 # --- read-back ------------------------------------------------------------------------------------
 
-_META_RE = re.compile(r"# (disabled )?sensor (\S+) \| address (\S+)(?: \| notes (\S+))?")
+_SENSOR_RE = re.compile(r"(\S+) # sensor (\S+)(?: \| notes (\S+))?")
+_DISABLED_RE = re.compile(r"# disabled sensor (\S+) \| address (\S+)(?: \| notes (\S+))?")
 _PEER_RE = re.compile(
     rf"cache_peer (\S+) parent (\d+) 0 no-query no-digest default name={PEER}(?: login=([^:\s]+):\S+)?"
 )
@@ -403,23 +404,16 @@ def read_back(text: str, sensor_list: str | None) -> ReadBack:
 
 def _read_sensors(text: str, notes: list[str]) -> list[Sensor]:
     sensors: list[Sensor] = []
-    pending: tuple[str, str, str] | None = None  # name, address, notes of the last sensor comment
     for raw in _lines(text):
         line = raw.strip()
-        if m := _META_RE.fullmatch(line):
-            name, address, note = decode(m[2]), m[3], decode(m[4] or "")
-            if m[1]:
-                sensors.append(Sensor(name, address, enabled=False, notes=note))
-            else:
-                pending = (name, address, note)
+        if m := _DISABLED_RE.fullmatch(line):
+            sensors.append(Sensor(decode(m[1]), m[2], enabled=False, notes=decode(m[3] or "")))
+        elif m := _SENSOR_RE.fullmatch(line):
+            sensors.append(Sensor(decode(m[2]), _host_form(m[1]), notes=decode(m[3] or "")))
         elif line and not line.startswith("#"):
-            address = _host_form(line.split()[0])  # Squid reads only a line's first word, too
-            if pending and pending[1] == address:
-                sensors.append(Sensor(pending[0], address, notes=pending[2]))
-            else:
-                notes.append(f"address without a sensor comment in the sensor list: {line}")
-                sensors.append(Sensor(f"unnamed {address}", address))
-            pending = None
+            address = _host_form(line.split()[0])  # Squid reads only what comes before a `#`, too
+            notes.append(f"address without its sensor in the sensor list: {line}")
+            sensors.append(Sensor(f"unnamed {address}", address))
     return sensors
 
 

@@ -31,7 +31,7 @@ def test_opens_the_example_with_a_valid_preview(qtbot, tmp_path):
     assert w.model.rowCount() == 5
     shown = w.preview.files.toPlainText()
     assert 'acl sensorproxy_sensors src "/etc/squid/sensorproxy.sensors"' in shown
-    assert "| notes Rack%20B2,%20port%2014\n192.168.40.11/32\n" in shown
+    assert "\n192.168.40.11/32 # sensor Boiler%20house | notes Rack%20B2,%20port%2014\n" in shown
     assert w.statusBar().currentMessage() == "Valid: 4 of 5 sensors enabled"
     assert w.windowTitle().startswith("north-plant.toml[*] — North Plant")
     assert not w.isWindowModified()

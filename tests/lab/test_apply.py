@@ -77,7 +77,7 @@ def test_first_apply_installs_squid_and_only_listed_sensors_tunnel(lab, known_ho
     assert outcome.changed
     assert final_status(events, "install") is Status.CHANGED
     write = [e for e in events if isinstance(e, StepEvent) and e.step == "write"][-1]
-    assert f"\n+{HOSTS['sp-s2']}/32\n" in write.diff
+    assert f"\n+{HOSTS['sp-s2']}/32 # sensor " in write.diff
     assert final_status(events, "verify") is Status.CHANGED
     assert Path("/etc/squid/squid.conf.factory").exists()
     assert codes(lab.curl("sp-s1")) == ALLOWED

@@ -77,7 +77,7 @@ def test_new_import_apply_status_rollback_remove(lab: Lab, tmp_path: Path):
     before = dropin.read_text() if dropin.exists() else None
     plan = cli(tmp_path, "plan", str(project), "--accept-host-key", fp, env=env)
     assert plan.returncode == 0, plan.stderr
-    assert f"\n+{HOSTS['sp-s2']}/32\n" in plan.stdout
+    assert f"\n+{HOSTS['sp-s2']}/32 # sensor " in plan.stdout
     assert "contents hidden" in plan.stdout
     assert "check mode: nothing on the server was changed" in plan.stdout
     after = dropin.read_text() if dropin.exists() else None

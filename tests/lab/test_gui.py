@@ -67,7 +67,7 @@ def test_apply_from_the_window_after_trusting_the_host_key(lab, qtbot, tmp_path)
     assert "is up to date" in w.preview.diff_title.text()
     w.model.add([Sensor("Sensor sp-s2", HOSTS["sp-s2"])])
     assert run(qtbot, w, "plan") == ["plan", True]
-    assert f"\n+{HOSTS['sp-s2']}/32\n" in w.preview.diff.toPlainText()
+    assert f"\n+{HOSTS['sp-s2']}/32 # sensor " in w.preview.diff.toPlainText()
     assert codes(lab.curl("sp-s2")) == DENIED  # a preview changes nothing
 
     # Server status reads the rules back and marks the sensor the server does not allow yet.

@@ -125,7 +125,7 @@ def test_render_default_and_given_squid_conf(tmp_path, capsys):
     assert "### /etc/squid/conf.d/sensorproxy.conf (root:proxy 0640)" in out
     assert 'acl sensorproxy_sensors src "/etc/squid/sensorproxy.sensors"' in out
     assert "### /etc/squid/sensorproxy.sensors (root:root 0644)" in out
-    assert "| notes Rack%20B2,%20port%2014\n192.168.40.11/32\n" in out
+    assert "\n192.168.40.11/32 # sensor Boiler%20house | notes Rack%20B2,%20port%2014\n" in out
     old = ROOT / "core" / "data" / "ubuntu-18.04.conf"
     assert run("render", EXAMPLE, "--squid-conf", old) == 0
     assert "### /etc/squid/squid.conf" in capsys.readouterr().out

@@ -145,7 +145,9 @@ def rendered_ok(project: Project, tmp: Path, squid_bin: str) -> bool:
     rules = rendered.files[0].content
     sensor_list = rendered.file(squid.SquidLayout().sensors_file).content
     directives = [line for line in rules.splitlines() if line and not line.startswith("#")]
-    addresses = [line for line in sensor_list.splitlines() if line and not line.startswith("#")]
+    # What Squid reads of the list: each line up to its `#`
+    addresses = [line.split("#")[0].strip() for line in sensor_list.splitlines() if not line.startswith("#")]
+    addresses = [a for a in addresses if a]
     enabled = [squid.squid_address(s.address) for s in project.sensors if s.enabled]
     injected = any(d.split()[0] not in DIRECTIVES for d in directives) or addresses != enabled
     # write_rendered runs the real `squid -k parse` on what it wrote

@@ -37,7 +37,7 @@ def test_kit_holds_the_files_the_script_and_only_a_hash_of_the_password():
     user, _, hashed = files["sensorproxy-kit/files/etc/squid/sensorproxy.passwd"].strip().partition(":")
     assert user == "sensors"
     assert bcrypt.checkpw(b"Kit-pass-11", hashed.encode())
-    assert "\n192.168.40.11/32\n" in files["sensorproxy-kit/files/etc/squid/sensorproxy.sensors"]
+    assert "\n192.168.40.11/32 # sensor Boiler%20house" in files["sensorproxy-kit/files/etc/squid/sensorproxy.sensors"]
     script = files["sensorproxy-kit/transaction.sh"]
     assert "squid -k parse" in script
     assert "restore" in script

@@ -39,7 +39,7 @@ def test_read_back_reports_hand_edits():
     back = squid.read_back(rules, sensor_list + "10.99.0.1/32\n")
     assert Sensor("unnamed 10.99.0.1", "10.99.0.1") in back.sensors
     assert back.notes == (
-        "address without a sensor comment in the sensor list: 10.99.0.1/32",
+        "address without its sensor in the sensor list: 10.99.0.1/32",
         "line not written by sensorproxy: http_access allow all",
         "line missing: cache deny sensorproxy_sensors",
     )
@@ -47,9 +47,9 @@ def test_read_back_reports_hand_edits():
 
 def test_read_back_names_a_missing_sensor_list_and_another_format():
     rules = squid.render(VARIANTS["default"], STOCK).files[0].content
-    back = squid.read_back(rules.replace("sensorproxy-format: 2", "sensorproxy-format: 1"), None)
+    back = squid.read_back(rules.replace("sensorproxy-format: 3", "sensorproxy-format: 2"), None)
     assert back.sensors == ()
-    assert "written by another sensorproxy version (sensorproxy-format: 1); the next apply rewrites it" in back.notes
+    assert "written by another sensorproxy version (sensorproxy-format: 2); the next apply rewrites it" in back.notes
     assert "the sensor list file is missing, so these rules allow no sensor" in back.notes
 
 

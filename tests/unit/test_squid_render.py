@@ -69,23 +69,23 @@ def test_sensor_list_matches_golden(variant):
         check_golden(f"sensors-{variant}.txt", sensor_list.content)
 
 
-def test_every_enabled_sensor_is_one_prefixed_address_under_its_comment():
+def test_every_enabled_sensor_is_one_line_a_prefixed_address_then_its_sensor():
     lines = squid.render_sensors(VARIANTS["default"]).splitlines()
-    plc = "# sensor PLC-1 | address 10.20.0.5 | notes Line%201,%20cabinet%204"
-    assert lines[lines.index(plc) + 1] == "10.20.0.5/32"
-    assert lines[lines.index("# sensor Gateway%20Süd | address fd00:20::6") + 1] == "fd00:20::6/128"
-    assert lines[lines.index("# sensor HMI%20%2520 | address 10.20.2.0/28") + 1] == "10.20.2.0/28"
-    assert "10.20.1.0/24" not in [line for line in lines if not line.startswith("#")]  # Cell 3 is disabled
+    assert "10.20.0.5/32 # sensor PLC-1 | notes Line%201,%20cabinet%204" in lines
+    assert "fd00:20::6/128 # sensor Gateway%20Süd" in lines
+    assert "10.20.2.0/28 # sensor HMI%20%2520" in lines
+    assert "# disabled sensor Cell%203 | address 10.20.1.0/24" in lines  # a comment: Squid skips it
+    assert len([line for line in lines if not line.startswith("#") and line]) == 3
 
 
-def test_the_longest_sensor_comment_stays_far_below_squids_list_line_limit():
+def test_the_longest_sensor_line_stays_far_below_squids_list_line_limit():
     widest = "\U0001f6f0"  # printable, kept as is: 4 bytes, more than any percent-encoded character (3)
     sensor = Sensor(widest * MAX_NAME, "fd00:1234:5678:9abc:def0:1234:5678:9a00/120", notes=widest * MAX_NOTES)
     lines = squid.render_sensors(make_project(sensor)).splitlines()
     assert max(len(line.encode()) for line in lines) < squid.LIST_LINE_BYTES * 0.6
 
 
-def test_a_comment_too_long_for_squids_list_is_refused(monkeypatch):
+def test_a_sensor_line_too_long_for_squids_list_is_refused(monkeypatch):
     monkeypatch.setattr(squid, "LIST_LINE_BYTES", 60)
     long_notes = make_project(Sensor("A", "10.0.0.1"), Sensor("B", "10.0.0.2", notes="x" * 40))
     with pytest.raises(squid.SquidConfigError, match="sensors row 2: name and notes are too long"):
