@@ -39,7 +39,7 @@ def test_frozen_cli_answers_and_renders_the_example(built, tmp_path):
     assert version.stdout.strip() == f"sensorproxy {__version__}"
     rendered = run([str(built / "sensorproxy"), "render", str(EXAMPLE)], home=tmp_path)
     assert rendered.returncode == 0, rendered.stderr
-    assert "\n192.168.40.11/32\n" in rendered.stdout
+    assert "\n192.168.40.11/32 # sensor Boiler%20house" in rendered.stdout
 
 
 def test_frozen_window_shows_and_exits(built, tmp_path):
