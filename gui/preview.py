@@ -14,7 +14,7 @@ from gui import theme
 if TYPE_CHECKING:
     from core.remote.setup import Plan
 
-_DIRECTIVE = re.compile(r"^\s*([a-z_]+)\b")
+_DIRECTIVE = re.compile(r"^\s*([a-z_]+)(?=\s)")  # a word then a space: not the `fdab` of an address
 
 
 class ConfigHighlighter(QSyntaxHighlighter):
@@ -36,14 +36,14 @@ class ConfigHighlighter(QSyntaxHighlighter):
             fmt.setBackground(theme.color("added" if text[0] == "+" else "removed"))
             self.setFormat(0, len(text), fmt)
             body, offset = text[1:], 1
-        if body.lstrip().startswith("#"):
-            comment = QTextCharFormat(fmt)
-            comment.setForeground(theme.color("muted"))
-            self.setFormat(offset, len(body), comment)
-        elif m := _DIRECTIVE.match(body):
+        if m := _DIRECTIVE.match(body):
             directive = QTextCharFormat(fmt)
             directive.setFontWeight(QFont.Weight.Bold)
             self.setFormat(offset + m.start(1), len(m.group(1)), directive)
+        if (start := body.find("#")) >= 0:  # a comment line, or the sensor after an address in the list
+            comment = QTextCharFormat(fmt)
+            comment.setForeground(theme.color("muted"))
+            self.setFormat(offset + start, len(body) - start, comment)
 
 
 def code_view(name: str) -> QPlainTextEdit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QFont, QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from core.model import Sensor
@@ -9,6 +10,7 @@ from core.remote.errors import ValidationFailed
 from core.remote.events import STEPS, LogEvent, Status, StepEvent
 from gui import theme
 from gui.apply_panel import ApplyPanel
+from gui.preview import ConfigHighlighter
 from gui.status_view import StatusView
 from tests.conftest import ROOT, make_project
 from tests.unit.test_server_status import status_of
@@ -140,3 +142,27 @@ def test_status_refresh_runs_only_while_watched_and_the_project_is_valid(qtbot, 
     w.form.host.setText("proxy.north-plant.example")
     w._refresh_status()
     assert started == ["status"]  # a failed read stops the refreshing
+
+
+def test_the_preview_mutes_comments_and_sets_directives_in_bold(qtbot):
+    doc = QTextDocument()
+    highlighter = ConfigHighlighter(doc)
+    doc.setPlainText("acl a src 10.0.0.1\n10.0.0.1/32 # sensor A\n+fdab::1/128 # sensor B\n# disabled sensor C\n")
+    highlighter.rehighlight()  # now, rather than when the event loop gets to it
+
+    def styled(line: int) -> list[tuple[str, bool, bool, bool]]:
+        block = doc.findBlockByNumber(line)
+        return [
+            (
+                block.text()[r.start : r.start + r.length],
+                r.format.fontWeight() == QFont.Weight.Bold,
+                r.format.foreground().color() == theme.color("muted"),
+                r.format.background().color() == theme.color("added"),
+            )
+            for r in block.layout().formats()
+        ]
+
+    assert styled(0) == [("acl", True, False, False)]
+    assert styled(1) == [("# sensor A", False, True, False)]
+    assert styled(2) == [("+fdab::1/128 ", False, False, True), ("# sensor B", False, True, True)]
+    assert styled(3) == [("# disabled sensor C", False, True, False)]
