@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.measure import forget_validation, timed, timed_together  # noqa: E402
 from bench.measure import row_ms as row  # noqa: E402
-from bench.measure import timed, timed_together  # noqa: E402
-from core import model, squid  # noqa: E402
+from core import squid  # noqa: E402
 from core.model import Project, ProxySettings, Sensor, SshTarget, validate  # noqa: E402
 from tests.squidparse import parse, server_dir, write_rendered  # noqa: E402
 
@@ -29,21 +29,17 @@ def main() -> None:
     stock = (ROOT / "core" / "data" / "debian-12.conf").read_text()
     print(f"{'figure':<58} {'median':>12}")
 
-    def cold() -> None:  # validation caches each sensor's checks; a first look at a project has none
-        model._sensor_problems.cache_clear()
-        model._network.cache_clear()
-        model._span.cache_clear()
-
-    base = timed(lambda: squid.render(one, stock), setup=cold)
+    base = timed(lambda: squid.render(one, stock), setup=forget_validation)
     print(row("validate + render, 1 sensor (baseline)", base))
     print(
         row(
             "validate + render, 10,000 sensors, first time",
-            timed(lambda: squid.render(project, stock), setup=cold),
+            timed(lambda: squid.render(project, stock), setup=forget_validation),
             base,
         )
     )
-    print(row("validate only, 10,000 sensors, first time", timed(lambda: validate(project), setup=cold), base))
+    first = timed(lambda: validate(project), setup=forget_validation)
+    print(row("validate only, 10,000 sensors, first time", first, base))
     print(row("validate again after one edit (what the table does)", timed(lambda: validate(project)), base))
 
     squid_bin = shutil.which("squid") or "/usr/sbin/squid"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from heapq import nlargest
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -50,6 +51,7 @@ STATUS_REFRESH_MS = 15_000
 PROJECT_FILTER = "sensorproxy projects (*.toml)"
 CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
 SHEET_FILTER = "PDF (*.pdf);;CSV (*.csv)"
+CELL_PADDING = 12  # a table cell's text margins, with room to spare
 
 
 def empty_project() -> Project:
@@ -83,10 +85,18 @@ class MainWindow(QMainWindow):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
-        for column in (ENABLED, ADDRESS, STATE):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # Qt's fit-to-contents reads up to 1,000 rows through the model at every sort, filter and edit
+        # (0.1-0.2 s with 10,000 sensors): it fits the On column from the rows in view (all alike), and
+        # _fit_columns fits address and state from the model's strings.
+        header.setResizeContentsPrecision(0)
+        header.setSectionResizeMode(ENABLED, QHeaderView.ResizeMode.ResizeToContents)
         for column in (NAME, NOTES):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self._fit_timer = QTimer(self, singleShot=True, interval=0)  # once per burst of changes
+        self._fit_timer.timeout.connect(self._fit_columns)
+        self.model.problemsChanged.connect(self._fit_timer.start)  # after every insert, removal or edit
+        self.model.dataChanged.connect(lambda *_: self._fit_timer.start())  # and new states from the server
+        self._fit_columns()
         self.table.setAccessibleName("Sensors")
         self.table.selectionModel().currentChanged.connect(self._show_cell_problem)
         self.search = QLineEdit()
@@ -144,6 +154,17 @@ class MainWindow(QMainWindow):
         # The keyring loads after the window shows: it takes longer than everything else at start-up.
         QTimer.singleShot(0, self.refresh_password_state)
         self.refresh()
+
+    def _fit_columns(self) -> None:
+        """Address and state as wide as their widest text in any row, measured for the longest strings."""
+        metrics, header = self.table.fontMetrics(), self.table.horizontalHeader()
+        rows = range(self.model.rowCount())
+        for column, texts in (
+            (ADDRESS, [s.address for s in self.model.sensors()]),
+            (STATE, {self.model.state(row) for row in rows}),
+        ):
+            widest = max((metrics.horizontalAdvance(t) for t in nlargest(8, texts, key=len)), default=0)
+            header.resizeSection(column, max(widest + CELL_PADDING, header.sectionSizeHint(column)))
 
     # --- the pages beside the form, made when first shown or used ---------------------------------
     @property

@@ -13,7 +13,7 @@ from core import credentials, csvio, projectfile
 from core.credentials import Kind
 from core.model import Sensor
 from gui.sensor_model import ADDRESS, NAME, STATE
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_project
 from tests.qt_helpers import answer_dialogs, open_window, texts
 
 EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"
@@ -302,3 +302,28 @@ def test_a_page_is_made_when_first_shown(qtbot, tmp_path):
     assert w.preview_page.built
     assert "192.168.40.11/32" in w.preview.files.toPlainText()  # filled as it is made
     assert not w.status_page.built
+
+
+def test_columns_fit_every_row_and_a_sort_reads_only_the_rows_in_view(qtbot, tmp_path, monkeypatch):
+    wide = "fd00:1234:5678:9abc:def0:1234:5678:9a00/120"
+    sensors = tuple(Sensor(f"S{i:05}", f"10.{i // 250}.{i % 250}.1") for i in range(10_000))
+    w = open_window(qtbot, make_project(*sensors[:-1], Sensor("Last", wide)), tmp_path)
+    header, metrics = w.table.horizontalHeader(), w.table.fontMetrics()
+    assert header.sectionSize(ADDRESS) >= metrics.horizontalAdvance(wide)  # row 10,000, never in view
+
+    w.model.setData(w.model.index(9_999, ADDRESS), "10.99.0.1")
+    QGuiApplication.processEvents()
+    assert metrics.horizontalAdvance("10.99.0.1") <= header.sectionSize(ADDRESS) < metrics.horizontalAdvance(wide)
+
+    w.model.set_connections({"10.0.0.1": "authentication failed"})
+    QGuiApplication.processEvents()
+    assert header.sectionSize(STATE) >= metrics.horizontalAdvance("authentication failed")
+
+    # Qt's own fit-to-contents read 1,000 rows per column through the model at each sort (0.1 s here).
+    reads = []
+    state = type(w.model).state
+    monkeypatch.setattr(type(w.model), "state", lambda self, row: (reads.append(row), state(self, row))[1])
+    w.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder)
+    QGuiApplication.processEvents()
+    assert w.filter.index(0, NAME).data() == "S09998"
+    assert 0 < len(set(reads)) < 100  # the state cells painted, not a column's worth
