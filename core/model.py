@@ -128,6 +128,8 @@ def text_problem(value: str, *, what: str, max_len: int, required: bool) -> str 
         return f"{what} is {len(value)} characters long; at most {max_len}"
     if value != value.strip():
         return f"{what} starts or ends with spaces"
+    if value.isascii() and value.isprintable() and _FORBIDDEN_IN_TEXT.isdisjoint(value):
+        return None  # the common case, without looking at each character's Unicode category
     for ch in value:
         if ch in _FORBIDDEN_IN_TEXT:
             return f"{what} contains {ch!r}; quotes and backslashes are not allowed"
@@ -161,18 +163,20 @@ def address_problem(address: str) -> str | None:
     if "%" in address:
         return f"{address!r} has an IPv6 zone; Squid rules cannot use link-local zones"
     try:
-        net = _network(address)
+        version, first, last = _span(address)
     except ValueError as exc:
         if "has host bits set" in str(exc):
             base = ipaddress.ip_network(address, strict=False)
             return f"{address!r} is not a subnet boundary; did you mean {base}?"
         return f"{address!r} is not an IPv4 or IPv6 address or CIDR subnet (host names are not allowed)"
-    first = net.network_address
-    if first.is_multicast or (net.num_addresses == 1 and first.is_unspecified):
+    # The first address's kind, as ipaddress's is_multicast, is_unspecified and is_loopback tell it, in
+    # integer arithmetic: those properties cost more than parsing, 10,000 times over on a big import.
+    multicast = (first >> 28 == 0xE) if version == 4 else (first >> 120 == 0xFF)  # 224.0.0.0/4, ff00::/8
+    if multicast or first == last == 0:
         return f"{address!r} is a multicast or unspecified address, not a sensor"
-    if first.is_loopback:
+    if (first >> 24 == 127) if version == 4 else (first == 1):  # 127.0.0.0/8, ::1
         return f"{address!r} is a loopback address, not a sensor"
-    if isinstance(first, ipaddress.IPv4Address) and net.num_addresses == 1 and str(first) == "255.255.255.255":
+    if version == 4 and first == 0xFFFFFFFF:  # only 255.255.255.255 itself starts there
         return f"{address!r} is the broadcast address, not a sensor"
     return None
 
@@ -323,9 +327,10 @@ def _sensor_problems(sensor: Sensor, allow_wide: bool) -> tuple[tuple[str, str],
 
 @lru_cache(maxsize=1 << 17)
 def _span(address: str) -> tuple[int, int, int]:
-    """(version, first, last) of a valid address or subnet."""
+    """(version, first, last) of a valid address or subnet; ValueError for anything else."""
     net = _network(address)
-    return net.version, int(net.network_address), int(net.broadcast_address)
+    first = int(net.network_address)
+    return net.version, first, first | ((1 << (net.max_prefixlen - net.prefixlen)) - 1)
 
 
 def validate_sensors(sensors: tuple[Sensor, ...], *, allow_wide: bool = False) -> list[Problem]:

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import ipaddress
+import unicodedata
 from dataclasses import replace
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
-from core.model import ParentProxy, Problem, Sensor, validate, validate_sensors
+from core.model import ParentProxy, Problem, Sensor, address_problem, text_problem, validate, validate_sensors
 from tests.conftest import make_project
 
 
@@ -144,3 +148,60 @@ def test_problem_location_text():
 def test_normalized_uses_canonical_addresses():
     project = make_project(Sensor("A", "FD00:0::5"), Sensor("B", "10.0.0.7/32"))
     assert [s.address for s in project.normalized().sensors] == ["fd00::5", "10.0.0.7"]
+
+
+def _refusal(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str | None:
+    """What address_problem refuses, told by the ipaddress module's own properties."""
+    first = net.network_address
+    if first.is_multicast or (net.num_addresses == 1 and first.is_unspecified):
+        return "multicast or unspecified"
+    if first.is_loopback:
+        return "loopback"
+    if net.version == 4 and net.num_addresses == 1 and str(first) == "255.255.255.255":
+        return "broadcast"
+    return None
+
+
+# Addresses near every boundary the checks draw, and anywhere else.
+_V4_EDGES = [0, 1, 0x7EFFFFFF, 0x7F000000, 0x7FFFFFFF, 0xDFFFFFFF, 0xE0000000, 0xEFFFFFFF, 0xF0000000, 0xFFFFFFFF]
+_V6_EDGES = [0, 1, 2, 0xFF << 120, (0xFF << 120) - 1, (1 << 128) - 1, 0xFE80 << 112]
+
+
+@given(
+    st.one_of(
+        st.tuples(
+            st.just(4),
+            st.one_of(st.sampled_from(_V4_EDGES), st.integers(0, 2**32 - 1)),
+            st.integers(0, 32),
+        ),
+        st.tuples(st.just(6), st.one_of(st.sampled_from(_V6_EDGES), st.integers(0, 2**128 - 1)), st.integers(0, 128)),
+    )
+)
+@example((6, 1, 128))  # ::1
+@example((6, 1, 127))  # ::/127, not loopback
+@example((4, 0xFFFFFFFF, 32))  # 255.255.255.255
+@example((4, 0xFFFFFFFE, 31))  # a /31 that ends at it
+@example((4, 0, 32))  # 0.0.0.0
+@example((4, 0, 8))  # 0.0.0.0/8, not a single unspecified address
+def test_address_checks_agree_with_the_ipaddress_module(case):
+    version, value, prefix = case
+    net = (
+        ipaddress.ip_network((value, prefix), strict=False)
+        if version == 4
+        else ipaddress.IPv6Network((value, prefix), strict=False)
+    )
+    message = address_problem(str(net)) or ""
+    expected = _refusal(net)
+    assert (expected in message) if expected else ("not a sensor" not in message), (str(net), message)
+
+
+def test_the_ascii_shortcut_skips_only_text_every_character_check_passes():
+    """text_problem returns early for printable ASCII: no such character is a control, format or other
+    refused category, or whitespace other than the space."""
+    printable = [chr(c) for c in range(128) if chr(c).isprintable()]
+    assert len(printable) == 95
+    for ch in printable:
+        assert unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+        assert not ch.isspace() or ch == " "
+    assert text_problem("Pump 7 (hall B)", what="name", max_len=64, required=True) is None
+    assert "quotes" in (text_problem("Pump 'B'", what="name", max_len=64, required=True) or "")
