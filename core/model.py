@@ -158,7 +158,7 @@ def address_problem(address: str) -> str | None:
     """A sensor address must be a literal IP host or CIDR subnet; Squid would resolve anything else."""
     if not address:
         return "address is empty"
-    if address != address.strip() or any(c.isspace() for c in address):
+    if address != address.strip() or len(address.split()) > 1:  # split() breaks at any Unicode space
         return f"{address!r} contains whitespace; give one address per row"
     if "%" in address:
         return f"{address!r} has an IPv6 zone; Squid rules cannot use link-local zones"
