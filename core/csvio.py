@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import atomicfile
+from core import atomicfile, gcpause
 from core.model import Sensor, sensor_problems
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -53,31 +53,32 @@ def parse(text: str, *, separator: str | None = None, allow_wide: bool = False) 
     sensors: list[Sensor] = []
     errors: list[RowError] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
-    try:
-        for row in reader:
-            line = reader.line_num
-            cells = [c.strip() for c in row]
-            while cells and cells[-1] == "":
-                cells.pop()
-            if not cells:
-                continue
-            if not sensors and not errors and cells[0].casefold() in _HEADER_NAMES:
-                continue
-            if len(cells) < 2:
-                errors.append(RowError(line, f"expected name{sep}address[{sep}notes], got {len(cells)} column"))
-                continue
-            if len(cells) > 3:
-                errors.append(RowError(line, f"expected at most 3 columns, got {len(cells)}"))
-                continue
-            name, address = cells[0], cells[1]
-            notes = cells[2] if len(cells) == 3 else ""
-            sensor = Sensor(name, address, True, notes)
-            if problems := sensor_problems(sensor, allow_wide=allow_wide):
-                errors.append(RowError(line, "; ".join(m for _, m in problems)))
-            else:
-                sensors.append(sensor)
-    except csv.Error as exc:
-        errors.append(RowError(reader.line_num, f"unreadable CSV ({exc})"))
+    with gcpause.paused():  # every row's sensor and checks live on (in the result, in the cache)
+        try:
+            for row in reader:
+                line = reader.line_num
+                cells = [c.strip() for c in row]
+                while cells and cells[-1] == "":
+                    cells.pop()
+                if not cells:
+                    continue
+                if not sensors and not errors and cells[0].casefold() in _HEADER_NAMES:
+                    continue
+                if len(cells) < 2:
+                    errors.append(RowError(line, f"expected name{sep}address[{sep}notes], got {len(cells)} column"))
+                    continue
+                if len(cells) > 3:
+                    errors.append(RowError(line, f"expected at most 3 columns, got {len(cells)}"))
+                    continue
+                name, address = cells[0], cells[1]
+                notes = cells[2] if len(cells) == 3 else ""
+                sensor = Sensor(name, address, True, notes)
+                if problems := sensor_problems(sensor, allow_wide=allow_wide):
+                    errors.append(RowError(line, "; ".join(m for _, m in problems)))
+                else:
+                    sensors.append(sensor)
+        except csv.Error as exc:
+            errors.append(RowError(reader.line_num, f"unreadable CSV ({exc})"))
     return CsvResult(tuple(sensors), tuple(errors))
 
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from pathlib import Path
+
+from core import gcpause
 
 
 def main(argv: list[str] | None = None) -> int:
     # Start-up makes some hundred thousand objects that live as long as the window (modules, Qt classes
     # and their enums): collecting garbage meanwhile finds none and costs about 4 ms.
-    gc.disable()
-    try:
+    with gcpause.paused():
         from core import __version__, projectfile
 
         # isort: split
@@ -53,8 +53,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"sensorproxy-gui self-test: {'window shown' if shown else 'FAILED'}, {rows} sensors")
             window.close()
             return 0 if shown else 1
-    finally:
-        gc.enable()
     return app.exec()
 
 
