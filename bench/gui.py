@@ -1,8 +1,9 @@
-"""The window: cold start against a bare PySide6 window, and 10,000 sensors in the table model.
+"""The window: cold start against a bare PySide6 window; the window's longest event-loop stalls while it
+imports, sorts, filters and edits 10,000 sensors, against its idle loop; and the table model alone.
 
 Every figure is the median of several runs with min and max, and a ratio to a baseline measured in the
-same run. Table operations run on the GUI thread, so each one's duration is the event-loop stall it
-causes; the baseline is Qt's own QStandardItemModel doing the same work with the same rows.
+same run. The table model's operations run on the GUI thread, so each one's duration is the stall it
+causes; their baseline is Qt's own QStandardItemModel doing the same work with the same rows.
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui.py
 """
 
