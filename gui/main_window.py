@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from gui.preview import PreviewPane
     from gui.server_actions import ServerActions
     from gui.status_view import StatusView
+    from gui.worker import Job
 
 MAX_RECENT = 8
 STATUS_REFRESH_MS = 15_000
@@ -135,6 +136,7 @@ class MainWindow(QMainWindow):
 
         self._known_hosts = known_hosts
         self._server: ServerActions | None = None
+        self._rows_job: Job | None = None  # the rows being read for Import or Paste that are still wanted
         self._watch_status = False
         self.status_timer = QTimer(self, interval=STATUS_REFRESH_MS)
         self.status_timer.timeout.connect(self._refresh_status)
@@ -231,6 +233,7 @@ class MainWindow(QMainWindow):
         self._base = project
         self.path = path
         self.model.reset(project.sensors, project.proxy.allow_wide_ranges)
+        self._rows_job = None  # rows still being read belonged to the previous project
         self.undo.clear()
         self.form.set_project(project)
         self._form_dirty = False
@@ -427,8 +430,8 @@ class MainWindow(QMainWindow):
         from core import csvio
 
         text = QGuiApplication.clipboard().text()
-        result = csvio.parse(text, allow_wide=self._base.proxy.allow_wide_ranges)
-        self._add_rows(result, "the clipboard", "Paste")
+        allow_wide = self._base.proxy.allow_wide_ranges
+        self._read_rows(lambda: csvio.parse(text, allow_wide=allow_wide), "the clipboard", "Paste")
 
     def import_csv(self, path: Path | None = None) -> None:
         if path is None:
@@ -438,12 +441,29 @@ class MainWindow(QMainWindow):
             path = Path(name)
         from core import csvio
 
-        try:
-            result = csvio.read(path, skip_bad_rows=True, allow_wide=self._base.proxy.allow_wide_ranges)
-        except (OSError, csvio.CsvImportError) as exc:
-            QMessageBox.warning(self, "Cannot import", getattr(exc, "strerror", None) or str(exc))
+        allow_wide = self._base.proxy.allow_wide_ranges
+        self._read_rows(lambda: csvio.read(path, skip_bad_rows=True, allow_wide=allow_wide), path.name, "Import")
+
+    def _read_rows(self, read: Callable[[], csvio.CsvResult], source: str, verb: str) -> None:
+        """Rows are parsed and checked in a worker thread (10,000 take about 70 ms), then added here."""
+        from gui.worker import Job
+
+        job = Job(lambda _emit, _cancelled: read(), self)
+        self._rows_job = job
+        self.statusBar().showMessage(f"Reading {source}…")
+        job.succeeded.connect(lambda result: self._rows_read(job, result, source, verb))
+        job.failed.connect(lambda exc: self._rows_read(job, exc, source, verb))
+        job.finished.connect(job.deleteLater)
+        job.start()
+
+    def _rows_read(self, job: Job, result: csvio.CsvResult | Exception, source: str, verb: str) -> None:
+        if job is not self._rows_job:  # another project was loaded, or another read started, meanwhile
             return
-        self._add_rows(result, path.name, "Import")
+        self._rows_job = None
+        if isinstance(result, Exception):
+            QMessageBox.warning(self, f"Cannot {verb.lower()}", getattr(result, "strerror", None) or str(result))
+            return
+        self._add_rows(result, source, verb)
 
     def _add_rows(self, result: csvio.CsvResult, source: str, verb: str) -> None:
         good, bad = result.sensors, result.errors
@@ -650,6 +670,11 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         if self._may_discard():
+            from gui.worker import Job
+
+            self._rows_job = None
+            for job in self.findChildren(Job):  # rows still being read: a thread left running would crash
+                job.wait()
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/split", self.split.saveState())
             event.accept()

@@ -3,6 +3,8 @@ state of the proxy password. Server runs against the real lab are in tests/lab/t
 
 from __future__ import annotations
 
+import threading
+
 import keyring
 from keyring.backends import fail
 from PySide6.QtCore import QSettings, Qt
@@ -127,6 +129,7 @@ def test_paste_rows_reports_bad_rows_and_pastes_the_good_ones_as_one_undo_step(q
     QGuiApplication.clipboard().setText("Pump A\t10.9.0.1\tnorth\nbroken\t10.9.0.300\nPump B\t10.9.0.2\n")
     seen = answer_dialogs(("Paste the 2 good row(s)", None))
     w.paste_rows()
+    qtbot.waitUntil(lambda: w.model.rowCount() == 7)  # read in a worker thread
     assert "line 2: '10.9.0.300' is not an IPv4 or IPv6 address" in seen.texts[0]
     assert [s.name for s in w.model.sensors()[-2:]] == ["Pump A", "Pump B"]
     assert w.model.sensors()[-2].notes == "north"
@@ -138,8 +141,9 @@ def test_paste_rows_reports_bad_rows_and_pastes_the_good_ones_as_one_undo_step(q
 def test_paste_can_be_cancelled_when_rows_are_bad(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     QGuiApplication.clipboard().setText("Pump A,10.9.0.1\nPump B,host.example\n")
-    answer_dialogs(("Cancel", None))
+    seen = answer_dialogs(("Cancel", None))
     w.paste_rows()
+    qtbot.waitUntil(lambda: bool(seen.titles))
     assert w.model.rowCount() == 5
     assert w.undo.count() == 0
 
@@ -149,6 +153,7 @@ def test_import_and_export_csv(qtbot, tmp_path):
     w.model.reset((), False)
     w.import_csv(EXAMPLE_CSV)
     imported = csvio.read(EXAMPLE_CSV).sensors
+    qtbot.waitUntil(lambda: w.model.rowCount() > 0)
     assert w.model.sensors() == imported
     assert w.undo.undoText() == f"Import {len(imported)} sensor(s)"
     out = tmp_path / "out.csv"
@@ -162,6 +167,8 @@ def test_import_of_a_file_that_is_not_utf8_says_why_and_adds_nothing(qtbot, tmp_
     w = open_window(qtbot, EXAMPLE, tmp_path)
     seen = answer_dialogs(("OK", None))
     w.import_csv(bad)
+    qtbot.waitUntil(lambda: bool(seen.texts))
+    assert seen.titles == ["Cannot import"]
     assert "line 2: not UTF-8 text; save it from Excel as 'CSV UTF-8'" in seen.texts[0]
     assert w.model.rowCount() == 5
 
@@ -327,3 +334,37 @@ def test_columns_fit_every_row_and_a_sort_reads_only_the_rows_in_view(qtbot, tmp
     QGuiApplication.processEvents()
     assert w.filter.index(0, NAME).data() == "S09998"
     assert 0 < len(set(reads)) < 100  # the state cells painted, not a column's worth
+
+
+def test_rows_are_read_off_the_gui_thread_and_dropped_if_another_project_opens_meanwhile(qtbot, tmp_path, monkeypatch):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    w.model.reset((), False)
+    threads, release = [], threading.Event()
+    read = csvio.read
+
+    def slow_read(*args, **kwargs):
+        threads.append(threading.current_thread())
+        release.wait(5)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(csvio, "read", slow_read)
+    w.import_csv(EXAMPLE_CSV)
+    qtbot.waitUntil(lambda: bool(threads))
+    assert threads[0] is not threading.main_thread()
+    assert w.statusBar().currentMessage() == f"Reading {EXAMPLE_CSV.name}…"
+
+    job = w._rows_job
+    w.load(projectfile.load(EXAMPLE), EXAMPLE)  # while the rows are still being read
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        release.set()
+    assert w.model.rowCount() == 5
+    assert w.undo.count() == 0
+
+    release.clear()
+    w.import_csv(EXAMPLE_CSV)
+    qtbot.waitUntil(lambda: len(threads) == 2)
+    w.load(projectfile.load(EXAMPLE), EXAMPLE)  # those rows are no longer wanted, but still being read
+    threading.Timer(0.1, release.set).start()  # not a Qt timer: closing blocks the event loop
+    assert w.close()  # waits for the reading thread rather than destroy it running
+    assert release.is_set()
+    assert not w.isVisible()
