@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from heapq import nlargest
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QUndoStack
@@ -53,10 +53,18 @@ PROJECT_FILTER = "sensorproxy projects (*.toml)"
 CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
 SHEET_FILTER = "PDF (*.pdf);;CSV (*.csv)"
 CELL_PADDING = 12  # a table cell's text margins, with room to spare
+T = TypeVar("T")
 
 
 def empty_project() -> Project:
     return Project(site="New site", ssh=SshTarget(host="", user="root"))
+
+
+def _read_project(path: Path) -> Project:
+    """The project file parsed, and every sensor checked once so that showing it finds the checks cached."""
+    project = projectfile.load(path)
+    validate(project)
+    return project
 
 
 class MainWindow(QMainWindow):
@@ -136,7 +144,7 @@ class MainWindow(QMainWindow):
 
         self._known_hosts = known_hosts
         self._server: ServerActions | None = None
-        self._rows_job: Job | None = None  # the rows being read for Import or Paste that are still wanted
+        self._reading: Job | None = None  # the file or rows being read whose result is still wanted
         self._watch_status = False
         self.status_timer = QTimer(self, interval=STATUS_REFRESH_MS)
         self.status_timer.timeout.connect(self._refresh_status)
@@ -233,7 +241,7 @@ class MainWindow(QMainWindow):
         self._base = project
         self.path = path
         self.model.reset(project.sensors, project.proxy.allow_wide_ranges)
-        self._rows_job = None  # rows still being read belonged to the previous project
+        self._reading = None  # whatever is still being read belonged to the previous project
         self.undo.clear()
         self.form.set_project(project)
         self._form_dirty = False
@@ -431,7 +439,12 @@ class MainWindow(QMainWindow):
 
         text = QGuiApplication.clipboard().text()
         allow_wide = self._base.proxy.allow_wide_ranges
-        self._read_rows(lambda: csvio.parse(text, allow_wide=allow_wide), "the clipboard", "Paste")
+        self._read(
+            "the clipboard",
+            lambda: csvio.parse(text, allow_wide=allow_wide),
+            lambda result: self._add_rows(result, "the clipboard", "Paste"),
+            "Cannot paste",
+        )
 
     def import_csv(self, path: Path | None = None) -> None:
         if path is None:
@@ -442,28 +455,34 @@ class MainWindow(QMainWindow):
         from core import csvio
 
         allow_wide = self._base.proxy.allow_wide_ranges
-        self._read_rows(lambda: csvio.read(path, skip_bad_rows=True, allow_wide=allow_wide), path.name, "Import")
+        self._read(
+            path.name,
+            lambda: csvio.read(path, skip_bad_rows=True, allow_wide=allow_wide),
+            lambda result: self._add_rows(result, path.name, "Import"),
+            "Cannot import",
+        )
 
-    def _read_rows(self, read: Callable[[], csvio.CsvResult], source: str, verb: str) -> None:
-        """Rows are parsed and checked in a worker thread (10,000 take about 70 ms), then added here."""
+    def _read(self, source: str, read: Callable[[], T], then: Callable[[T], object], cannot: str) -> None:
+        """`read` parses and checks sensors in a worker thread (10,000 take 0.1-0.2 s, which would
+        freeze the window); `then` gets the result here, unless another project was loaded meanwhile."""
         from gui.worker import Job
 
         job = Job(lambda _emit, _cancelled: read(), self)
-        self._rows_job = job
+        self._reading = job
         self.statusBar().showMessage(f"Reading {source}…")
-        job.succeeded.connect(lambda result: self._rows_read(job, result, source, verb))
-        job.failed.connect(lambda exc: self._rows_read(job, exc, source, verb))
+        job.succeeded.connect(lambda result: self._finish_reading(job, lambda: then(result)))
+        job.failed.connect(
+            lambda exc: self._finish_reading(
+                job, lambda: QMessageBox.warning(self, cannot, getattr(exc, "strerror", None) or str(exc))
+            )
+        )
         job.finished.connect(job.deleteLater)
         job.start()
 
-    def _rows_read(self, job: Job, result: csvio.CsvResult | Exception, source: str, verb: str) -> None:
-        if job is not self._rows_job:  # another project was loaded, or another read started, meanwhile
-            return
-        self._rows_job = None
-        if isinstance(result, Exception):
-            QMessageBox.warning(self, f"Cannot {verb.lower()}", getattr(result, "strerror", None) or str(result))
-            return
-        self._add_rows(result, source, verb)
+    def _finish_reading(self, job: Job, then: Callable[[], object]) -> None:
+        if job is self._reading:  # else another project was loaded, or another read started, meanwhile
+            self._reading = None
+            then()
 
     def _add_rows(self, result: csvio.CsvResult, source: str, verb: str) -> None:
         good, bad = result.sensors, result.errors
@@ -594,21 +613,15 @@ class MainWindow(QMainWindow):
         if self._may_discard():
             self.load(empty_project(), None)
 
-    def open_project(self, path: Path | None = None) -> bool:
+    def open_project(self, path: Path | None = None) -> None:
         if not self._may_discard():
-            return False
+            return
         if path is None:
             name, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
             if not name:
-                return False
+                return
             path = Path(name)
-        try:
-            project = projectfile.load(path)
-        except projectfile.ProjectFileError as exc:
-            QMessageBox.warning(self, "Cannot open the project", str(exc))
-            return False
-        self.load(project, path)
-        return True
+        self._read(path.name, lambda: _read_project(path), lambda p: self.load(p, path), "Cannot open the project")
 
     def save(self) -> bool:
         if self.path is None:
@@ -672,7 +685,7 @@ class MainWindow(QMainWindow):
         if self._may_discard():
             from gui.worker import Job
 
-            self._rows_job = None
+            self._reading = None
             for job in self.findChildren(Job):  # rows still being read: a thread left running would crash
                 job.wait()
             self.settings.setValue("window/geometry", self.saveGeometry())

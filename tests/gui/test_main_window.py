@@ -183,7 +183,7 @@ def test_new_open_and_recent_files(qtbot, tmp_path):
     assert w.recent_files() == [str(path.resolve())]
     assert [a.text() for a in w.recent_menu.actions()] == [f"&1 {path.resolve()}"]
     w.recent_menu.actions()[0].trigger()
-    assert w.model.rowCount() == 5
+    qtbot.waitUntil(lambda: w.model.rowCount() == 5)  # read in a worker thread
     assert w.form.site.text() == "North Plant"
     assert w.undo.count() == 0
 
@@ -193,7 +193,9 @@ def test_opening_a_broken_project_keeps_the_current_one(qtbot, tmp_path):
     broken.write_text('schema = 1\nsite = "x"\n[ssh\n')
     w = open_window(qtbot, EXAMPLE, tmp_path)
     seen = answer_dialogs(("OK", None))
-    assert not w.open_project(broken)
+    w.open_project(broken)
+    qtbot.waitUntil(lambda: bool(seen.texts))
+    assert seen.titles == ["Cannot open the project"]
     assert "broken.toml" in seen.texts[0]
     assert "line 3" in seen.texts[0]
     assert w.model.rowCount() == 5
@@ -353,7 +355,7 @@ def test_rows_are_read_off_the_gui_thread_and_dropped_if_another_project_opens_m
     assert threads[0] is not threading.main_thread()
     assert w.statusBar().currentMessage() == f"Reading {EXAMPLE_CSV.name}…"
 
-    job = w._rows_job
+    job = w._reading
     w.load(projectfile.load(EXAMPLE), EXAMPLE)  # while the rows are still being read
     with qtbot.waitSignal(job.finished, timeout=5000):
         release.set()
@@ -368,3 +370,16 @@ def test_rows_are_read_off_the_gui_thread_and_dropped_if_another_project_opens_m
     assert w.close()  # waits for the reading thread rather than destroy it running
     assert release.is_set()
     assert not w.isVisible()
+
+
+def test_a_project_is_opened_from_a_worker_thread(qtbot, tmp_path, monkeypatch):
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    path = copy_example(tmp_path)
+    threads = []
+    load = projectfile.load
+    monkeypatch.setattr(projectfile, "load", lambda p: (threads.append(threading.current_thread()), load(p))[1])
+    w.open_project(path)
+    qtbot.waitUntil(lambda: w.path == path)
+    assert threads
+    assert threading.main_thread() not in threads
+    assert w.model.rowCount() == 5
