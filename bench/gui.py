@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from bench import measure  # noqa: E402
 from bench.measure import RUNS  # noqa: E402
 from bench.measure import row_ms as row  # noqa: E402
-from core import csvio  # noqa: E402
+from core import csvio, projectfile  # noqa: E402
 from core.model import Sensor  # noqa: E402
 from gui.sensor_model import ADDRESS, NAME, SensorTableModel  # noqa: E402
 from gui.sensor_view import SensorView  # noqa: E402
@@ -128,6 +129,8 @@ def window_stalls(tmp: Path, csv_path: Path) -> dict[str, list[float]]:
     causes counts, the work it defers (repaints, revalidation, the status bar) included."""
     from gui.main_window import MainWindow, empty_project
 
+    big = tmp / "big.toml"
+    projectfile.save(replace(empty_project(), sensors=csvio.read(csv_path).sensors), big)
     window = MainWindow(empty_project(), settings=QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
     window.resize(1280, 800)
     window.show()
@@ -151,6 +154,7 @@ def window_stalls(tmp: Path, csv_path: Path) -> dict[str, list[float]]:
     steps: dict[str, Callable[[], object]] = {
         "idle": lambda: None,
         "import": lambda: (window.model.reset((), False), measure.forget_validation(), window.import_csv(csv_path)),
+        "open": lambda: (window.load(empty_project(), None), measure.forget_validation(), window.open_project(big)),
         "sort": lambda: window.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder),
         "unsort": lambda: window.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder),
         "filter": lambda: window.search.setText("Sensor 0999"),
@@ -189,6 +193,7 @@ def main() -> None:
         print(row("window event loop, idle: longest gap between 1 ms beats", stalls["idle"]))
         for name, label in (
             ("import", f"import {N:,} sensors from CSV"),
+            ("open", f"open a project of {N:,} sensors"),
             ("sort", "sort by name"),
             ("unsort", "back to the project's order"),
             ("filter", "filter 'Sensor 0999'"),
