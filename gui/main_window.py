@@ -469,19 +469,21 @@ class MainWindow(QMainWindow):
 
         job = Job(lambda _emit, _cancelled: read(), self)
         self._reading = job
+        before = self.statusBar().currentMessage()
         self.statusBar().showMessage(f"Reading {source}…")
-        job.succeeded.connect(lambda result: self._finish_reading(job, lambda: then(result)))
+        job.succeeded.connect(lambda result: self._finish_reading(job, before, lambda: then(result)))
         job.failed.connect(
             lambda exc: self._finish_reading(
-                job, lambda: QMessageBox.warning(self, cannot, getattr(exc, "strerror", None) or str(exc))
+                job, before, lambda: QMessageBox.warning(self, cannot, getattr(exc, "strerror", None) or str(exc))
             )
         )
         job.finished.connect(job.deleteLater)
         job.start()
 
-    def _finish_reading(self, job: Job, then: Callable[[], object]) -> None:
+    def _finish_reading(self, job: Job, message: str, then: Callable[[], object]) -> None:
         if job is self._reading:  # else another project was loaded, or another read started, meanwhile
             self._reading = None
+            self.statusBar().showMessage(message)  # until `then` says what came of it
             then()
 
     def _add_rows(self, result: csvio.CsvResult, source: str, verb: str) -> None:

@@ -196,6 +196,7 @@ def test_opening_a_broken_project_keeps_the_current_one(qtbot, tmp_path):
     w.open_project(broken)
     qtbot.waitUntil(lambda: bool(seen.texts))
     assert seen.titles == ["Cannot open the project"]
+    assert w.statusBar().currentMessage() == "Valid: 4 of 5 sensors enabled"  # no longer "Reading…"
     assert "broken.toml" in seen.texts[0]
     assert "line 3" in seen.texts[0]
     assert w.model.rowCount() == 5
