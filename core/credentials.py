@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -47,13 +48,24 @@ NEEDED = {
     "proxy_password": Kind.PROXY,
     "parent_password": Kind.PARENT,
 }
-LABELS = {
-    Kind.SSH: "SSH password for {id}",
-    Kind.SUDO: "sudo password for {id}",
-    Kind.PASSPHRASE: "passphrase of the key {id}",
-    Kind.PROXY: "proxy password for {id}",
-    Kind.PARENT: "parent proxy password for {id}",
-}
+NO_SECURE_STORE = "No secure password store on this computer (no Secret Service running): passwords are asked each time"
+
+
+def describe(kind: Kind, project: Project) -> str:
+    """What a prompt asks for, in words: which secret, for which login, server or proxy user."""
+    ssh, proxy = project.ssh, project.proxy
+    server = ssh.host if ssh.port == 22 else f"{ssh.host} (SSH port {ssh.port})"
+    if kind is Kind.SSH:
+        return f"SSH password of {ssh.user} on {server}"
+    if kind is Kind.SUDO:
+        return f"sudo password of {ssh.user} on {server}"
+    if kind is Kind.PASSPHRASE:
+        return f"Passphrase of the SSH key {ssh.key_path}"
+    if kind is Kind.PROXY:
+        return f"Password of proxy user {proxy.auth_user} (site {project.site})"
+    parent = proxy.parent
+    where = f"{parent.host}:{parent.port}" if parent else "the parent proxy"
+    return f"Password of parent proxy user {parent.user if parent else ''} at {where}"
 
 
 def identity(kind: Kind, project: Project) -> str:
@@ -88,8 +100,16 @@ def backend() -> KeyringBackend:
 
 
 def backend_name() -> str:
+    """The keyring backend for the About box and bug reports; `store_description` is for everyone else."""
     kr = backend()
     return f"{type(kr).__module__}.{type(kr).__name__}"
+
+
+def store_description() -> str:
+    """Where remembered passwords go, in words."""
+    if not secure_backend_available():
+        return NO_SECURE_STORE
+    return f"the system keyring ({type(backend()).__name__})"
 
 
 def secure_backend_available() -> bool:
@@ -135,17 +155,21 @@ class Source:
     """Finds a secret for a run: keyring, then environment, then prompt. Remembers answers for the run."""
 
     project: Project
+    path: Path | None = None  # the project file, named in "store it with …" hints
     interactive: bool = field(default_factory=lambda: sys.stdin.isatty())
     prompt: Callable[[str], str] = getpass.getpass
     cache: dict[Kind, str] = field(default_factory=dict)
 
+    def find_stored(self, kind: Kind) -> str | None:
+        """From this run, the keyring or the environment; never asks."""
+        if kind not in self.cache and (secret := get(kind, self.project) or os.environ.get(ENV[kind])):
+            self.cache[kind] = secret
+        return self.cache.get(kind)
+
     def find(self, kind: Kind) -> str | None:
-        if kind in self.cache:
-            return self.cache[kind]
-        secret = get(kind, self.project) or os.environ.get(ENV[kind]) or None
+        secret = self.find_stored(kind)
         if secret is None and self.interactive:
-            label = LABELS[kind].format(id=identity(kind, self.project).split(":", 1)[1])
-            secret = self.prompt(f"{label}: ") or None
+            secret = self.prompt(f"{describe(kind, self.project)}: ") or None
         if secret is not None:
             self.cache[kind] = secret
         return secret
@@ -153,15 +177,16 @@ class Source:
     def require(self, kind: Kind) -> str:
         secret = self.find(kind)
         if secret is None:
-            raise MissingSecret(kind, self.project)
+            raise MissingSecret(kind, self.project, self.path)
         return secret
 
 
 class MissingSecret(RuntimeError):
-    def __init__(self, kind: Kind, project: Project) -> None:
+    def __init__(self, kind: Kind, project: Project, path: Path | None = None) -> None:
         self.kind = kind
-        who = identity(kind, project).split(":", 1)[1]
+        what = describe(kind, project)
+        what = what if what[:2].isupper() else what[0].lower() + what[1:]  # "SSH …" stays, "Password …" not
         super().__init__(
-            f"the {LABELS[kind].format(id=who)} is needed: store it with "
-            f"`sensorproxy credentials set PROJECT {kind}`, or set {ENV[kind]}"
+            f"the {what} is needed and there is no terminal to ask on: store it with "
+            f"`sensorproxy credentials set {path or 'PROJECT'} {kind}`, or set {ENV[kind]}"
         )

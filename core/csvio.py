@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from core import atomicfile, gcpause
-from core.model import Sensor, sensor_problems
+from core.model import Sensor, check_additions, sensor_problems
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 _HEADER_NAMES = {"name", "sensor", "sensor name"}
@@ -33,11 +34,12 @@ class CsvResult:
 
 
 class CsvImportError(ValueError):
-    def __init__(self, source: str, errors: tuple[RowError, ...]) -> None:
+    def __init__(self, source: str, errors: tuple[RowError, ...], message: str = "") -> None:
         self.errors = errors
         shown = "\n".join(f"  {e}" for e in errors[:50])
         more = f"\n  … and {len(errors) - 50} more" if len(errors) > 50 else ""
-        super().__init__(f"{source}: {len(errors)} bad row(s); nothing was imported\n{shown}{more}")
+        rows = "bad row" if len(errors) == 1 else "bad rows"
+        super().__init__(message or f"{source}: {len(errors)} {rows}; nothing was imported\n{shown}{more}")
 
 
 def _dialect(text: str) -> str:
@@ -46,11 +48,14 @@ def _dialect(text: str) -> str:
     return ";" if first.count(";") > first.count(",") else ","
 
 
-def parse(text: str, *, separator: str | None = None, allow_wide: bool = False) -> CsvResult:
-    """Parse sensor rows. Tabs also work, for rows pasted from a spreadsheet."""
+def parse(
+    text: str, *, separator: str | None = None, allow_wide: bool = False, existing: tuple[Sensor, ...] = ()
+) -> CsvResult:
+    """Parse sensor rows to add to `existing`. Tabs also work, for rows pasted from a spreadsheet. A row
+    whose name or address clashes with a sensor in `existing` or an earlier row is a bad row."""
     text = text.removeprefix("\ufeff")
     sep = separator or ("\t" if "\t" in text.split("\n", 1)[0] else _dialect(text))
-    sensors: list[Sensor] = []
+    sensors: list[tuple[int, Sensor]] = []
     errors: list[RowError] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     with gcpause.paused():  # every row's sensor and checks live on (in the result, in the cache)
@@ -76,13 +81,18 @@ def parse(text: str, *, separator: str | None = None, allow_wide: bool = False) 
                 if problems := sensor_problems(sensor, allow_wide=allow_wide):
                     errors.append(RowError(line, "; ".join(m for _, m in problems)))
                 else:
-                    sensors.append(sensor)
+                    sensors.append((line, sensor))
         except csv.Error as exc:
             errors.append(RowError(reader.line_num, f"unreadable CSV ({exc})"))
-    return CsvResult(tuple(sensors), tuple(errors))
+        good, clashes = check_additions(existing, sensors, allow_wide=allow_wide)
+    errors += [RowError(line, why) for line, why in clashes]
+    errors.sort(key=lambda e: e.line)
+    return CsvResult(tuple(good), tuple(errors))
 
 
-def read(path: Path, *, skip_bad_rows: bool = False, allow_wide: bool = False) -> CsvResult:
+def read(
+    path: Path, *, skip_bad_rows: bool = False, allow_wide: bool = False, existing: tuple[Sensor, ...] = ()
+) -> CsvResult:
     path = Path(path)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
@@ -94,7 +104,14 @@ def read(path: Path, *, skip_bad_rows: bool = False, allow_wide: bool = False) -
         line = raw[: exc.start].count(b"\n") + 1
         hint = "save it from Excel as 'CSV UTF-8'"
         raise CsvImportError(str(path), (RowError(line, f"not UTF-8 text; {hint}"),)) from None
-    result = parse(text, allow_wide=allow_wide)
+    if path.suffix.lower() == ".toml" or re.search(r"^schema\s*=\s*\d", text, re.MULTILINE):
+        raise CsvImportError(
+            str(path),
+            (),
+            f"{path}: this is a sensorproxy project file, not a CSV sensor list; the project comes first, "
+            f"as in `sensorproxy import-csv {path.name} sensors.csv`",
+        )
+    result = parse(text, allow_wide=allow_wide, existing=existing)
     if result.errors and not skip_bad_rows:
         raise CsvImportError(str(path), result.errors)
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
@@ -92,22 +93,59 @@ class Project:
         return replace(self, sensors=sensors, proxy=proxy)
 
 
+# What the window's form calls each field: messages name fields as the engineer sees them.
+FIELD_LABELS = {
+    ("site", "name"): "Site",
+    ("ssh", "host"): "Server",
+    ("ssh", "port"): "SSH port",
+    ("ssh", "user"): "SSH user",
+    ("ssh", "key_path"): "Key file",
+    ("proxy", "port"): "Proxy port",
+    ("proxy", "auth_user"): "Proxy user",
+    ("proxy", "allowlist"): "Destinations",
+    ("proxy", "sensor_host"): "Address sensors use",
+    ("proxy", "parent.host"): "Parent proxy host",
+    ("proxy", "parent.port"): "Parent proxy port",
+    ("proxy", "parent.user"): "Parent proxy user",
+}
+WIDE_RANGES_CONTROL = "Allow wide sensor ranges"
+
+
+def sensor_label(number: int, name: str) -> str:
+    """How every message names a sensor: its number in the project (the table's row header) and name.
+    A name with control characters is shown escaped, so no message carries a line break from it."""
+    if not name.isprintable():
+        name = name.encode("unicode_escape").decode("ascii")
+    if len(name) > MAX_NAME:
+        name = name[:MAX_NAME] + "…"
+    return f"sensor {number} ({name})" if name else f"sensor {number}"
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong, and where: `section` is site/ssh/proxy/sensors, `row` is 1-based for sensors."""
+    """One thing wrong, and where: `section` is site/ssh/proxy/sensors, `row` is the sensor's 1-based
+    number in the project (the table's row header shows it), `name` its name, `other` the number of the
+    sensor it conflicts with."""
 
     section: str
     field: str
     message: str
     row: int | None = None
+    name: str = ""
+    other: int | None = None
 
     def where(self) -> str:
         if self.row is not None:
-            return f"{self.section} row {self.row}, {self.field}"
-        return f"{self.section}.{self.field}"
+            return f"{sensor_label(self.row, self.name)}, {self.field}"
+        return FIELD_LABELS.get((self.section, self.field), f"{self.section} {self.field}")
 
     def __str__(self) -> str:
         return f"{self.where()}: {self.message}"
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 sensor`, `3 sensors`, `0 sensors`."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 class InvalidProject(ValueError):
@@ -116,7 +154,7 @@ class InvalidProject(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"the project has {len(problems)} problem(s):\n{lines}")
+        super().__init__(f"the project has {plural(len(problems), 'problem')}:\n{lines}")
 
 
 # --- single-value checks: each returns an error message or None -------------------------------
@@ -189,7 +227,8 @@ def wide_range_problem(address: str) -> str | None:
     if net.prefixlen < widest:
         return (
             f"{address} covers {net.num_addresses:,} addresses and would open the proxy to everyone "
-            f"in it; use /{widest} or narrower, or allow wide ranges explicitly"
+            f"in it; use /{widest} or narrower, or allow wide ranges explicitly: tick “{WIDE_RANGES_CONTROL}” "
+            "in the window, or give `sensorproxy set` the setting proxy.allow_wide_ranges=true"
         )
     return None
 
@@ -236,6 +275,22 @@ def host_problem(host: str) -> str | None:
     return None
 
 
+def unreachable_problem(host: str) -> str | None:
+    """An address no sensor can reach the proxy on (an SSH tunnel may still use it for SSH)."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    for test, kind in (
+        (ip.is_loopback, "loopback"),
+        (ip.is_link_local, "link-local"),
+        (ip.is_unspecified, "unspecified"),
+    ):
+        if test:
+            return f"{host} is a {kind} address: sensors cannot reach the proxy there"
+    return None
+
+
 # --- whole-project validation -----------------------------------------------------------------
 
 
@@ -273,7 +328,7 @@ def validate_proxy(proxy: ProxySettings) -> list[Problem]:
         if not proxy.allowlist:
             problems.append(Problem("proxy", "allowlist", "the allowlist is on but empty; nothing could pass"))
         problems += _validate_allowlist(proxy.allowlist)
-    if proxy.sensor_host and (msg := host_problem(proxy.sensor_host)):
+    if proxy.sensor_host and (msg := host_problem(proxy.sensor_host) or unreachable_problem(proxy.sensor_host)):
         problems.append(Problem("proxy", "sensor_host", msg))
     if proxy.parent is not None:
         p = proxy.parent
@@ -327,6 +382,9 @@ def _sensor_problems(sensor: Sensor, allow_wide: bool) -> tuple[tuple[str, str],
     return tuple((f, m) for f, m in found if m)
 
 
+Label = Callable[[int], str]  # a sensor's number to how messages name it
+
+
 @lru_cache(maxsize=1 << 17)
 def _span(address: str) -> tuple[int, int, int]:
     """(version, first, last) of a valid address or subnet; ValueError for anything else."""
@@ -340,24 +398,27 @@ def validate_sensors(sensors: tuple[Sensor, ...], *, allow_wide: bool = False) -
         return _validate_sensors(sensors, allow_wide)
 
 
-def _validate_sensors(sensors: tuple[Sensor, ...], allow_wide: bool) -> list[Problem]:
+def _validate_sensors(sensors: tuple[Sensor, ...], allow_wide: bool, label: Label | None = None) -> list[Problem]:
+    label = label or (lambda row: sensor_label(row, sensors[row - 1].name))
     problems: list[Problem] = []
     names: dict[str, int] = {}
     networks: list[tuple[int, int, int, int]] = []  # (version, first, last, row)
     for row, sensor in enumerate(sensors, start=1):
         own = sensor_problems(sensor, allow_wide=allow_wide)
-        problems += [Problem("sensors", f, m, row) for f, m in own]
+        problems += [Problem("sensors", f, m, row, sensor.name) for f, m in own]
         key = sensor.name.casefold()
         if key in names and not any(f == "name" for f, _ in own):
-            problems.append(Problem("sensors", "name", f"{sensor.name!r} is also the name of row {names[key]}", row))
+            first = names[key]
+            msg = f"{sensor.name!r} is also the name of {label(first)}"
+            problems.append(Problem("sensors", "name", msg, row, sensor.name, first))
         names.setdefault(key, row)
         if not any(f == "address" for f, _ in own):
             networks.append((*_span(sensor.address), row))
-    problems += _overlaps(networks, sensors)
+    problems += _overlaps(networks, sensors, label)
     return problems
 
 
-def _overlaps(networks: list[tuple[int, int, int, int]], sensors: tuple[Sensor, ...]) -> list[Problem]:
+def _overlaps(networks: list[tuple[int, int, int, int]], sensors: tuple[Sensor, ...], label: Label) -> list[Problem]:
     """Duplicates and hosts inside listed subnets, found by one sweep over sorted ranges."""
     problems: list[Problem] = []
     # Wider ranges first at equal start, so the enclosing subnet is the one kept open.
@@ -368,15 +429,40 @@ def _overlaps(networks: list[tuple[int, int, int, int]], sensors: tuple[Sensor, 
             other = sensors[open_range[3] - 1]
             mine = sensors[net[3] - 1]
             if (open_range[1], open_range[2]) == (net[1], net[2]):
-                msg = f"{mine.address} is also the address of row {open_range[3]} ({other.name})"
+                msg = f"{mine.address} is also the address of {label(open_range[3])}"
             else:
-                msg = f"{mine.address} lies inside {other.address} of row {open_range[3]} ({other.name})"
-            problems.append(Problem("sensors", "address", msg, net[3]))
+                msg = f"{mine.address} lies inside {other.address} of {label(open_range[3])}"
+            problems.append(Problem("sensors", "address", msg, net[3], mine.name, open_range[3]))
             if net[2] <= open_range[2]:
                 continue
         open_range = net
     problems.sort(key=lambda p: p.row or 0)
     return problems
+
+
+def check_additions(
+    existing: tuple[Sensor, ...], new: list[tuple[int, Sensor]], *, allow_wide: bool = False
+) -> tuple[list[Sensor], list[tuple[int, str]]]:
+    """Rows to add to `existing`, each with the line it came from: the ones that fit, and (line, why) for
+    those that clash with a sensor already there or with an earlier new row (same name, same or
+    overlapping address). The good ones can be added without turning any row red."""
+    base = len(existing)
+    lines = [line for line, _ in new]
+
+    def label(row: int) -> str:
+        return sensor_label(row, existing[row - 1].name) if row <= base else f"line {lines[row - base - 1]}"
+
+    merged = existing + tuple(s for _, s in new)
+    bad: dict[int, str] = {}
+    for p in _validate_sensors(merged, allow_wide, label):
+        assert p.row is not None
+        if p.row > base:
+            bad.setdefault(p.row, p.message)
+        elif p.other is not None and p.other > base:  # a new subnet that holds a sensor already there
+            mine = merged[p.other - 1]
+            bad.setdefault(p.other, f"{mine.address} holds {existing[p.row - 1].address} of {label(p.row)}")
+    good = [s for row, (_, s) in enumerate(new, start=base + 1) if row not in bad]
+    return good, sorted((lines[row - base - 1], why) for row, why in bad.items())
 
 
 def require_valid(project: Project) -> None:

@@ -6,6 +6,7 @@ sensorproxy (a higher `schema`) is refused rather than half-understood.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from pathlib import Path
@@ -81,7 +82,19 @@ def load(path: Path) -> Project:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ProjectFileError(path, "the file is not UTF-8 text", line) from None
+    if path.suffix.lower() in {".csv", ".txt"} or _looks_like_csv(text):
+        raise ProjectFileError(
+            path,
+            "this is a CSV sensor list, not a project file; the project (.toml) comes first, "
+            f"as in `sensorproxy import-csv site.toml {path.name}`",
+        )
     return loads(text, path)
+
+
+def _looks_like_csv(text: str) -> bool:
+    """A first line of separated cells with no TOML `=` or `[table]`: a sensor list given as a project."""
+    first = next((line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")), "")
+    return "=" not in first and not first.startswith("[") and ("," in first or ";" in first or "\t" in first)
 
 
 def loads(text: str, path: Path = Path("<project>")) -> Project:
@@ -118,6 +131,11 @@ class _Reader:
                     return no
         return start
 
+    def top_line_of(self, key: str) -> int | None:
+        """The line of a top-level key, or of the table it names."""
+        pattern = rf"({re.escape(key)}\s*=|\[\[?{re.escape(key)}[\].])"
+        return next((no for no, line in enumerate(self.lines, start=1) if re.match(pattern, line.strip())), None)
+
     def fail(self, table: str, key: str, message: str, index: int | None = None) -> ProjectFileError:
         where = f"{table}[{index + 1}].{key}" if index is not None else f"{table}.{key}"
         return ProjectFileError(self.path, f"{where}: {message}", self.line_of(table, key, index))
@@ -153,6 +171,50 @@ class _Reader:
 _KIND_NAMES = {str: "text", int: "a whole number", bool: "true or false", list: "a list", dict: "a table"}
 
 
+# Every key a project file may hold, per table: anything else is a typo to report, not to ignore.
+KNOWN_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"schema", "site", "ssh", "proxy", "sensors"}),
+    "site": frozenset({"name"}),
+    "ssh": frozenset({"host", "port", "user", "auth", "key_path", "sudo"}),
+    "proxy": frozenset(
+        {
+            "port",
+            "auth_enabled",
+            "auth_user",
+            "connect_only",
+            "allowlist_enabled",
+            "allowlist",
+            "parent",
+            "allow_wide_ranges",
+            "sensor_host",
+        }
+    ),
+    "proxy.parent": frozenset({"host", "port", "user"}),
+    "sensors": frozenset({"name", "address", "enabled", "notes"}),
+}
+
+
+def _check_keys(r: _Reader, data: dict[str, Any]) -> None:
+    tables: list[tuple[str, Any, int | None]] = [("", data, None)]
+    tables += [(t, data.get(t), None) for t in ("site", "ssh", "proxy")]
+    if isinstance(data.get("proxy"), dict):
+        tables.append(("proxy.parent", data["proxy"].get("parent"), None))
+    if isinstance(data.get("sensors"), list):
+        tables += [("sensors", s, i) for i, s in enumerate(data["sensors"])]
+    for table, values, index in tables:
+        if not isinstance(values, dict):
+            continue
+        for key in values:
+            if key not in KNOWN_KEYS[table]:
+                close = difflib.get_close_matches(key, sorted(KNOWN_KEYS[table]), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]}?" if close else f" (known: {', '.join(sorted(KNOWN_KEYS[table]))})"
+                place = f"in [{table}]" if table else "at the top"
+                if index is not None:
+                    place = f"in sensor {index + 1}"
+                line = r.line_of(table, key, index) if table else r.top_line_of(key)
+                raise ProjectFileError(r.path, f"{key!r} {place}: unknown key{hint}", line)
+
+
 def from_dict(data: dict[str, Any], path: Path, text: str = "") -> Project:
     r = _Reader(path, text)
     schema = data.get("schema")
@@ -164,6 +226,7 @@ def from_dict(data: dict[str, Any], path: Path, text: str = "") -> Project:
         )
     if schema < 1:
         raise ProjectFileError(path, f"unknown schema {schema}")
+    _check_keys(r, data)
     site = r.table(data, "site")
     ssh = r.table(data, "ssh")
     proxy = r.table(data, "proxy")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core import atomicfile
-from core.model import Project
+from core.model import Project, unreachable_problem
 
 WHERE = "System settings > Basic > Sensor Network Settings"
 HIDDEN = "(as agreed; not printed)"
@@ -30,10 +30,26 @@ class SheetRow:
     password: str
 
 
+class SheetError(ValueError):
+    """The sheet would tell sensors something they cannot use."""
+
+
+def proxy_host(project: Project) -> str:
+    """The proxy's address for the sensors: "Address sensors use", else the SSH host when sensors can
+    reach that (an SSH tunnel to 127.0.0.1 is fine for SSH, useless to a sensor)."""
+    if project.proxy.sensor_host:
+        return project.proxy.sensor_host
+    if why := unreachable_problem(project.ssh.host):
+        raise SheetError(
+            f"the SSH host {why}; fill in “Address sensors use” with the proxy's address as the sensors reach it"
+        )
+    return project.ssh.host
+
+
 def rows(project: Project, password: str | None = None) -> list[SheetRow]:
     """One row per enabled sensor. `password` is printed only when given."""
     proxy = project.proxy
-    host = proxy.sensor_host or project.ssh.host
+    host = proxy_host(project)
     user = proxy.auth_user if proxy.auth_enabled else ""
     shown = (password if password is not None else HIDDEN) if proxy.auth_enabled else ""
     return [SheetRow(s.name, s.address, s.notes, host, proxy.port, user, shown) for s in project.sensors if s.enabled]
@@ -68,7 +84,7 @@ def to_html(project: Project, password: str | None = None, *, generated: str = "
 <h2>Commissioning sheet — {e(project.site)}</h2>
 <p>On each sensor, under <b>{e(WHERE)}</b>: turn on <b>Enable Proxy</b> and enter the proxy host, port,
 user and password below, then save. Tick the last column once the sensor shows as connected.</p>
-<p><b>Proxy server:</b> {e(proxy.sensor_host or project.ssh.host)}, port {proxy.port}
+<p><b>Proxy server:</b> {e(proxy_host(project))}, port {proxy.port}
 (managed over SSH at {e(project.ssh.host)}).<br/>
 <b>Sensors may reach:</b> {e(destinations)}{" (HTTPS tunnels only)" if proxy.connect_only else ""}.<br/>
 <b>Proxy login:</b> {e(proxy.auth_user) if proxy.auth_enabled else "none"}.</p>

@@ -32,6 +32,7 @@ from core.model import (
     SshTarget,
     canonical_address,
     require_valid,
+    sensor_label,
 )
 
 FORMAT = 3  # 2: the sensors' addresses moved from acl lines into sensorproxy.sensors; 3: one line per sensor
@@ -256,7 +257,9 @@ def render_sensors(project: Project) -> str:
         else:
             line = f"# disabled sensor {encode(sensor.name)} | address {canonical_address(sensor.address)}{notes}"
         if len(line.encode("utf-8")) > LIST_LINE_BYTES:
-            raise SquidConfigError(f"sensors row {row}: name and notes are too long for Squid's sensor list")
+            raise SquidConfigError(
+                f"{sensor_label(row, sensor.name)}: name and notes are too long for Squid's sensor list"
+            )
         out.append(line)
     return "\n".join(out) + "\n"
 

@@ -6,18 +6,28 @@ from __future__ import annotations
 class RemoteError(Exception):
     """Base class: anything that went wrong talking to, or changing, the proxy server."""
 
+    title = "The server run stopped"  # the headline a front end shows above the message
+
 
 class ConnectFailed(RemoteError):
-    pass
+    title = "The server could not be reached"
+
+
+class NotSsh(ConnectFailed):
+    """Something answers on the port, but it is not an SSH server."""
+
+    title = "No SSH server on that port"
 
 
 class AuthenticationFailed(RemoteError):
-    pass
+    title = "The server refused the login"
 
 
 class SecretNeeded(RemoteError):
     """A secret is required and was not given; `kind` names the SshSecrets field: password,
     key_passphrase or sudo_password."""
+
+    title = "A password is needed"
 
     def __init__(self, kind: str, reason: str) -> None:
         self.kind = kind
@@ -25,11 +35,13 @@ class SecretNeeded(RemoteError):
 
 
 class SudoFailed(RemoteError):
-    pass
+    title = "sudo refused"
 
 
 class HostKeyUnknown(RemoteError):
     """First contact: show the fingerprint, and pin it only when the user compared and accepted it."""
+
+    title = "Unknown server"
 
     def __init__(self, host: str, port: int, key_type: str, fingerprint: str) -> None:
         self.host, self.port, self.key_type, self.fingerprint = host, port, key_type, fingerprint
@@ -42,6 +54,8 @@ class HostKeyUnknown(RemoteError):
 
 class HostKeyChanged(RemoteError):
     """The server shows another key than the pinned one: possibly an attack. Never replaced here."""
+
+    title = "The server's host key has changed"
 
     def __init__(self, host: str, port: int, key_type: str, fingerprint: str, expected: str) -> None:
         self.host, self.port, self.key_type, self.fingerprint = host, port, key_type, fingerprint
@@ -56,12 +70,18 @@ class HostKeyChanged(RemoteError):
 class BadServerAnswer(RemoteError):
     """The server printed something the app cannot read (not Debian's tools, or output cut short)."""
 
+    title = "The server's answer could not be read"
+
 
 class KnownHostsDamaged(RemoteError):
     """sensorproxy's own known_hosts file cannot be read; nothing is sent until it is fixed."""
 
+    title = "The known_hosts file is damaged"
+
 
 class CommandFailed(RemoteError):
+    title = "A command on the server failed"
+
     def __init__(self, what: str, returncode: int, output: str) -> None:
         self.what, self.returncode, self.output = what, returncode, output.strip()
         detail = f": {self.output[-2000:]}" if self.output else ""
@@ -69,15 +89,17 @@ class CommandFailed(RemoteError):
 
 
 class UnsupportedServer(RemoteError):
-    pass
+    title = "This server is not supported"
 
 
 class ServerLocked(RemoteError):
-    pass
+    title = "The server is busy"
 
 
 class ValidationFailed(RemoteError):
     """Squid refused the new configuration; the previous files were put back."""
+
+    title = "Squid refused the new configuration"
 
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
@@ -86,8 +108,8 @@ class ValidationFailed(RemoteError):
 
 
 class VerifyFailed(RemoteError):
-    pass
+    title = "Squid did not come up with the new configuration"
 
 
 class Cancelled(RemoteError):
-    pass
+    title = "Cancelled"

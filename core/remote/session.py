@@ -6,9 +6,13 @@ shell scripts, file contents. `commands` records each argv sent, so tests can pr
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import secrets
 import select
 import shlex
+import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,16 +23,22 @@ import paramiko
 from core.model import AuthMethod, SshTarget
 from core.remote.errors import (
     AuthenticationFailed,
+    Cancelled,
     CommandFailed,
     ConnectFailed,
     HostKeyChanged,
     HostKeyUnknown,
+    NotSsh,
     SecretNeeded,
     SudoFailed,
 )
 from core.remote.hostkeys import KnownHosts
 
-CONNECT_TIMEOUT = 15.0
+CONNECT_TIMEOUT = 10.0
+BANNER_TIMEOUT = 10.0  # a port that accepts TCP but never greets as SSH fails this soon
+# paramiko logs a failed handshake with its traceback; with no handler of ours, Python's last-resort
+# handler would print it on stderr under the plain sentence we give.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 LineSink = Callable[[str], None]
 COMMAND_TIMEOUT = 600.0
 
@@ -63,14 +73,19 @@ class SshSession:
     commands: list[str] = field(default_factory=list)
     is_root: bool = False
     sudo_needs_password: bool = False
+    _sock: socket.socket | None = field(default=None, repr=False)
+    _aborted: threading.Event = field(default_factory=threading.Event, repr=False)
 
     # --- connection ---------------------------------------------------------------------------
 
     def connect(self) -> None:
+        """Reach the port, speak SSH, check the host key, then log in: a missing password is asked for
+        (SecretNeeded) only once the server has shown it is the SSH server it should be."""
         client = paramiko.SSHClient()
         self.known_hosts.install(client, self.target, self.accept_fingerprint)
         auth = self.target.auth
         key_path = str(Path(self.target.key_path).expanduser()) if self.target.key_path else None
+        sock = self._open_socket()
         try:
             client.connect(
                 self.target.host,
@@ -81,43 +96,80 @@ class SshSession:
                 passphrase=self.secrets.key_passphrase,
                 allow_agent=auth is AuthMethod.AGENT,
                 look_for_keys=False,
+                sock=sock,
                 timeout=CONNECT_TIMEOUT,
-                banner_timeout=CONNECT_TIMEOUT,
+                banner_timeout=BANNER_TIMEOUT,
                 auth_timeout=CONNECT_TIMEOUT,
             )
-        except (HostKeyUnknown, HostKeyChanged):
+        except BaseException as exc:
             client.close()
-            raise
-        except paramiko.BadHostKeyException as exc:
-            client.close()
-            raise HostKeyChanged(
-                self.target.host,
-                self.target.port,
-                exc.key.get_name(),
-                exc.key.fingerprint,
-                exc.expected_key.fingerprint,
-            ) from None
-        except paramiko.PasswordRequiredException:
-            client.close()
-            raise SecretNeeded("key_passphrase", f"the key {self.target.key_path} is encrypted") from None
-        except paramiko.AuthenticationException:
-            client.close()
-            raise AuthenticationFailed(
-                f"{self.target.user}@{self.target.host}:{self.target.port} refused the {auth.value} login"
-            ) from None
-        except FileNotFoundError:
-            client.close()
-            raise ConnectFailed(f"the key file {self.target.key_path} does not exist") from None
-        except (OSError, EOFError, paramiko.SSHException) as exc:  # EOFError: the server hung up mid-handshake
-            client.close()
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            reason = reason or ("the connection was closed" if isinstance(exc, EOFError) else type(exc).__name__)
-            raise ConnectFailed(f"cannot reach {self.target.host}:{self.target.port} over SSH ({reason})") from None
+            sock.close()
+            if self._aborted.is_set():
+                raise Cancelled("cancelled while connecting; nothing was sent to the server") from None
+            raise self._connect_error(exc) from None
         transport = client.get_transport()
         assert transport is not None
         transport.set_keepalive(15)
         self.client = client
         self._check_privileges()
+
+    def abort(self) -> None:
+        """From another thread: give up a connection still being made (Cancel while connecting)."""
+        self._aborted.set()
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+
+    def _open_socket(self) -> socket.socket:
+        where = f"{self.target.host} port {self.target.port}"
+        try:
+            infos = socket.getaddrinfo(self.target.host, self.target.port, type=socket.SOCK_STREAM)
+        except socket.gaierror:
+            raise ConnectFailed(f"the name {self.target.host} does not resolve (check the server's name)") from None
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+        sock.settimeout(CONNECT_TIMEOUT)
+        self._sock = sock
+        try:
+            sock.connect(address)
+        except BaseException as exc:
+            sock.close()
+            if self._aborted.is_set():
+                raise Cancelled("cancelled while connecting; nothing was sent to the server") from None
+            if isinstance(exc, TimeoutError | socket.timeout):
+                raise ConnectFailed(f"{where} does not answer (no reply within {CONNECT_TIMEOUT:.0f} s)") from None
+            if isinstance(exc, ConnectionRefusedError):
+                raise ConnectFailed(f"nothing listens on {where} (connection refused)") from None
+            if isinstance(exc, OSError):
+                raise ConnectFailed(f"cannot reach {where}: {exc.strerror or exc}") from None
+            raise
+        return sock
+
+    def _connect_error(self, exc: BaseException) -> BaseException:
+        """paramiko's failure as the sentence an engineer can act on (library words after it, if any)."""
+        t = self.target
+        if isinstance(exc, HostKeyUnknown | HostKeyChanged):
+            return exc
+        if isinstance(exc, paramiko.BadHostKeyException):
+            return HostKeyChanged(t.host, t.port, exc.key.get_name(), exc.key.fingerprint, exc.expected_key.fingerprint)
+        if isinstance(exc, paramiko.PasswordRequiredException):
+            return SecretNeeded("key_passphrase", f"the key {t.key_path} is encrypted")
+        if isinstance(exc, paramiko.AuthenticationException):
+            return AuthenticationFailed(f"{t.user}@{t.host}:{t.port} refused the {t.auth.value} login")
+        if isinstance(exc, FileNotFoundError):
+            return ConnectFailed(f"the key file {t.key_path} does not exist")
+        if isinstance(exc, paramiko.SSHException) and "protocol banner" in str(exc):
+            return NotSsh(
+                f"port {t.port} on {t.host} answers, but not as an SSH server "
+                f"(it sent no SSH greeting within {BANNER_TIMEOUT:.0f} s); check the SSH port"
+            )
+        if isinstance(exc, paramiko.SSHException) and "No authentication methods" in str(exc):
+            return SecretNeeded("password", f"{t.user}@{t.host} logs in with a password")
+        if isinstance(exc, OSError | EOFError | paramiko.SSHException):  # EOFError: it hung up mid-handshake
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            reason = reason or "the server closed the connection"
+            return ConnectFailed(f"{t.host} port {t.port} closed the SSH connection before logging in ({reason})")
+        return exc
 
     def _check_privileges(self) -> None:
         probe = self._exec(

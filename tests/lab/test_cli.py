@@ -25,7 +25,7 @@ def cli(tmp: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.
         **(env or {}),
     }
     return subprocess.run(
-        [sys.executable, "-m", "core.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         capture_output=True,
         text=True,
         env=full_env,

@@ -122,7 +122,7 @@ def test_app_killed_at_each_step(lab: Lab, known_hosts: KnownHosts, tmp_path: Pa
     FIGURES["faults injected"] += 1
     killed = False
     with subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "apply", str(path), "--yes"],
+        [sys.executable, "-m", "cli", "apply", str(path), "--yes"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
     ) as proc:  # fmt: skip
         assert proc.stdout is not None

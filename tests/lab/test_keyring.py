@@ -17,11 +17,11 @@ SCRIPT = r"""
 set -e
 echo unlock-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 py=$1; project=$2
-printf 'Keyring-Secret-99\n' | "$py" -m core.cli credentials set "$project" proxy
-"$py" -m core.cli credentials status "$project"
+printf 'Keyring-Secret-99\n' | "$py" -m cli credentials set "$project" proxy
+"$py" -m cli credentials status "$project"
 "$py" -c "import keyring; print('backend', type(keyring.get_keyring()).__module__)"
 "$py" -c "import keyring; print('got', keyring.get_password('sensorproxy', 'proxy:Test Site:sensors'))"
-"$py" -m core.cli credentials delete "$project" proxy
+"$py" -m cli credentials delete "$project" proxy
 "$py" -c "import keyring; print('after', keyring.get_password('sensorproxy', 'proxy:Test Site:sensors'))"
 """
 

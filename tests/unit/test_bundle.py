@@ -112,8 +112,8 @@ def test_the_install_script_never_downloads_and_refuses_odd_file_names():
 
 
 def test_cli_apply_checks_the_bundle_before_connecting(tmp_path, capsys):
+    from cli.main import main
     from core import projectfile
-    from core.cli import main
     from core.model import Sensor
     from tests.conftest import make_project
 

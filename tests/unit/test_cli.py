@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
 import pytest
 
+from cli.main import main
 from core import projectfile
-from core.cli import main
 from core.model import Sensor
 from tests.conftest import ROOT
 
@@ -50,7 +51,7 @@ def test_new_refuses_to_overwrite(project, capsys):
 
 def test_new_refuses_a_bad_site_name(tmp_path, capsys):
     assert run("new", tmp_path / "x.toml", "--site", "a\nb", "--ssh", "root@192.0.2.1") == 1
-    assert "site.name" in capsys.readouterr().err
+    assert "Site: site name contains an invisible or control character" in capsys.readouterr().err
     assert not (tmp_path / "x.toml").exists()
 
 
@@ -89,8 +90,71 @@ def test_import_skipping_bad_rows_keeps_the_good_ones(project, tmp_path, capsys)
     csv = tmp_path / "mixed.csv"
     csv.write_text("good,10.0.0.1\nbad,10.0.0.300\n")
     assert run("import-csv", project, csv, "--skip-bad-rows") == 0
-    assert "skipped" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert f"skipped {csv}, line 2: '10.0.0.300' is not an IPv4" in err
+    assert out.startswith("imported 1, skipped 1 ")
     assert [s.name for s in projectfile.load(project).sensors] == ["good"]
+
+
+def test_skipped_rows_name_their_csv_lines_and_clashes_with_the_project(project, tmp_path, capsys):
+    first = tmp_path / "first.csv"
+    first.write_text("name,address\nPump,10.0.0.1\n")
+    assert run("import-csv", project, first) == 0
+    capsys.readouterr()
+    second = tmp_path / "second.csv"
+    second.write_text("name,address\npump,10.0.0.9\nValve,10.0.0.1\nNew,10.0.0.2\nnew,10.0.0.3\n")
+    assert run("import-csv", project, second, "--skip-bad-rows") == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [
+        f"skipped {second}, line 2: 'pump' is also the name of sensor 1 (Pump)",
+        f"skipped {second}, line 3: 10.0.0.1 is also the address of sensor 1 (Pump)",
+        f"skipped {second}, line 5: 'new' is also the name of line 4",
+    ]
+    assert out.startswith("imported 1, skipped 3 ")
+    assert [s.name for s in projectfile.load(project).sensors] == ["Pump", "New"]
+    before = project.read_bytes()
+    assert run("import-csv", project, second, "--skip-bad-rows") == 0  # everything clashes now
+    assert capsys.readouterr().out.startswith("imported 0, skipped 4 ")
+    assert project.read_bytes() == before
+
+
+def test_a_csv_where_the_project_belongs_is_named_as_such(project, tmp_path, capsys):
+    csv = tmp_path / "sensors.csv"
+    csv.write_text("Pump,10.0.0.1\n")
+    assert run("import-csv", csv, project) == 1  # the arguments swapped
+    assert "sensors.csv: this is a CSV sensor list, not a project file" in capsys.readouterr().err
+    assert run("validate", csv) == 1
+    assert "this is a CSV sensor list, not a project file" in capsys.readouterr().err
+    renamed = tmp_path / "sensors.toml"
+    renamed.write_text("name,address\nPump,10.0.0.1\n")
+    assert run("validate", renamed) == 1
+    assert "this is a CSV sensor list" in capsys.readouterr().err
+    copy = tmp_path / "site-copy.csv"
+    copy.write_bytes(project.read_bytes())
+    assert run("import-csv", project, copy) == 1  # a project given as the CSV
+    assert "this is a sensorproxy project file, not a CSV sensor list" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["rollback", "remove"])
+def test_server_changing_commands_ask_or_need_yes(project, command, capsys, monkeypatch):
+    """With no terminal and no --yes, nothing connects: the command line is incomplete (exit 2)."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert run(command, project) == 2
+    err = capsys.readouterr().err
+    assert "there is no terminal to ask on: pass --yes" in err
+    assert "site.toml" in err
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    asked = []
+    monkeypatch.setattr("sys.stdin", Terminal(""))
+    monkeypatch.setattr("builtins.input", lambda q: asked.append(q) or "n")
+    assert run(command, project) == 1
+    assert "nothing was changed" in capsys.readouterr().err
+    assert len(asked) == 1
+    assert asked[0].endswith("[y/N] ")
 
 
 def test_import_that_clashes_with_existing_sensors_writes_nothing(project, tmp_path, capsys):
@@ -99,7 +163,7 @@ def test_import_that_clashes_with_existing_sensors_writes_nothing(project, tmp_p
     assert run("import-csv", project, csv) == 0
     before = project.read_bytes()
     assert run("import-csv", project, csv) == 1
-    assert "sensors row 2" in capsys.readouterr().err
+    assert "line 1: 'A' is also the name of sensor 1 (A)" in capsys.readouterr().err
     assert project.read_bytes() == before
 
 
@@ -110,8 +174,8 @@ def test_validate_prints_every_problem(tmp_path, capsys):
     )
     assert run("validate", path) == 1
     out = capsys.readouterr().out
-    assert "sensors row 2, address" in out
-    assert "sensors row 4, address" in out
+    assert "sensor 2 (Packaging line 1), address: '10.0.0.300' is not an IPv4" in out
+    assert "sensor 4 (Substation), address: 0.0.0.0/0 covers" in out
 
 
 def test_validate_ok(capsys):
@@ -140,7 +204,7 @@ def test_render_refuses_an_unusable_squid_conf(tmp_path, capsys):
 
 def test_console_script_help_documents_exit_codes():
     out = subprocess.run(
-        [sys.executable, "-m", "core.cli", "--help"], capture_output=True, text=True, check=True, cwd=ROOT
+        [sys.executable, "-m", "cli", "--help"], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout
     assert "exit codes:" in out
     for command in ("new", "import-csv", "export-csv", "validate", "render"):

@@ -46,7 +46,7 @@ def test_source_prefers_keyring_then_environment_then_prompt(memory, monkeypatch
     credentials.store(Kind.PROXY, PROJECT, "from-keyring")
     assert source.find(Kind.PROXY) == "from-keyring"
     assert source.find(Kind.PARENT) == "typed"
-    assert asked == ["parent proxy password for plant@up.example:8080: "]
+    assert asked == ["Password of parent proxy user plant at up.example:8080: "]
     assert Source(PROJECT, interactive=False).find(Kind.SUDO) is None
     credentials.forget(Kind.PROXY, PROJECT)
     assert Source(PROJECT, interactive=False).find(Kind.PROXY) == "from-env"
@@ -71,8 +71,8 @@ def test_no_secure_backend_never_falls_back_to_plaintext(no_backend, monkeypatch
 
 
 def test_cli_credentials_status_without_backend(no_backend, capsys, tmp_path):
+    from cli.main import main
     from core import projectfile
-    from core.cli import main
 
     path = tmp_path / "p.toml"
     projectfile.save(PROJECT, path)

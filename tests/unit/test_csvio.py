@@ -52,7 +52,7 @@ def test_every_bad_row_is_reported_with_its_line():
 def test_read_refuses_a_file_with_errors_unless_asked_to_skip(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("A,10.0.0.1\nB,10.0.0.300\n")
-    with pytest.raises(csvio.CsvImportError, match=r"1 bad row\(s\); nothing was imported\n  line 2:"):
+    with pytest.raises(csvio.CsvImportError, match=r"1 bad row; nothing was imported\n  line 2:"):
         csvio.read(path)
     assert csvio.read(path, skip_bad_rows=True).sensors == (Sensor("A", "10.0.0.1"),)
 

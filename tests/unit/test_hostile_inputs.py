@@ -15,7 +15,7 @@ import paramiko
 import pytest
 
 from core import accesslog, csvio, projectfile, squid
-from core.model import ParentProxy, Project, Sensor, SshTarget, sensor_problems, validate
+from core.model import ParentProxy, Problem, Project, Sensor, SshTarget, sensor_problems, validate
 from core.remote import server
 from core.remote.errors import BadServerAnswer, KnownHostsDamaged
 from core.remote.hostkeys import KnownHosts
@@ -154,12 +154,20 @@ def rendered_ok(project: Project, tmp: Path, squid_bin: str) -> bool:
     return same and not injected and write_rendered(project, server_dir(tmp / "server"), squid_bin).returncode == 0
 
 
+def place(p: Problem) -> str:
+    """Where a problem is, as data: `sensors row 1, name` or `proxy.allowlist`."""
+    return f"{p.section} row {p.row}, {p.field}" if p.row is not None else f"{p.section}.{p.field}"
+
+
+PLACES = ("sensors row", "proxy.", "ssh.", "site.")
+
+
 def located(problems, prefix: str) -> bool:
-    places = ("sensors row", "proxy.", "ssh.", "site.")
+    """Every problem has a place, one of them the expected one, and each says where in words."""
     return (
         bool(problems)
-        and all(str(p).startswith(places) for p in problems)
-        and any(str(p).startswith(prefix) for p in problems)
+        and all(place(p).startswith(PLACES) and str(p).startswith(p.where()) for p in problems)
+        and any(place(p).startswith(prefix) for p in problems)
     )
 
 
@@ -314,7 +322,7 @@ def test_project_files(case, tmp_path):
         return
     # A corruption can still be a readable file: then validation names what is wrong, or it is fine.
     problems = validate(project)
-    handled(all(str(p).startswith(("sensors row", "proxy.", "ssh.", "site.")) for p in problems))
+    handled(all(place(p).startswith(PLACES) for p in problems))
 
 
 @pytest.mark.parametrize(
@@ -444,7 +452,7 @@ def test_cli_never_shows_a_traceback(args, tmp_path):
     argv = [a.format(**names) for a in args]
     before = example.read_bytes()
     proc = subprocess.run(
-        [sys.executable, "-m", "core.cli", *argv], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
+        [sys.executable, "-m", "cli", *argv], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
     )
     handled(
         proc.returncode == 1

@@ -52,8 +52,8 @@ def test_kit_needs_the_proxy_password_and_a_valid_project():
     with pytest.raises(ValueError, match="proxy password for sensors is needed"):
         kit.build(EXAMPLE, Passwords(), made="now")
     bad = replace(EXAMPLE, proxy=replace(EXAMPLE.proxy, sensor_host="not a host!"))
-    assert [str(p) for p in validate(bad)] == ["proxy.sensor_host: 'not a host!' is not an IP address or host name"]
-    with pytest.raises(ValueError, match="sensor_host"):
+    assert [str(p) for p in validate(bad)] == ["Address sensors use: 'not a host!' is not an IP address or host name"]
+    with pytest.raises(ValueError, match="Address sensors use"):
         kit.build(bad, Passwords(proxy="x"), made="now")
 
 
@@ -65,7 +65,7 @@ def test_without_authentication_the_kit_removes_an_old_password_file():
 
 
 def test_cli_writes_the_kit_with_the_password_from_the_environment(tmp_path, monkeypatch):
-    from core.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     monkeypatch.setenv("SENSORPROXY_PROXY_PASSWORD", "Cli-kit-pass-4")

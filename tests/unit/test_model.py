@@ -8,7 +8,20 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from core.model import ParentProxy, Problem, Sensor, address_problem, text_problem, validate, validate_sensors
+from core.model import (
+    FIELD_LABELS,
+    ParentProxy,
+    Problem,
+    ProxySettings,
+    Sensor,
+    SshTarget,
+    address_problem,
+    check_additions,
+    sensor_label,
+    text_problem,
+    validate,
+    validate_sensors,
+)
 from tests.conftest import make_project
 
 
@@ -52,7 +65,8 @@ def test_bad_sensor_is_refused_with_row_field_and_reason(name, address, field, r
     assert problems[0].row == 2
     assert problems[0].field == field
     assert reason in problems[0].message
-    assert str(problems[0]).startswith(f"sensors row 2, {field}: ")
+    assert str(problems[0]).startswith(f"{sensor_label(2, name)}, {field}: ")
+    assert not {"\n", "\t"} & set(str(problems[0]))
 
 
 def test_wide_ranges_pass_only_when_allowed_explicitly():
@@ -65,13 +79,14 @@ def test_wide_ranges_pass_only_when_allowed_explicitly():
 def test_names_are_unique_ignoring_case():
     problems = validate_sensors((Sensor("PLC-1", "10.0.0.1"), Sensor("plc-1", "10.0.0.2")))
     assert [(p.row, p.field) for p in problems] == [(2, "name")]
-    assert "row 1" in problems[0].message
+    assert problems[0].message == "'plc-1' is also the name of sensor 1 (PLC-1)"
+    assert problems[0].other == 1
 
 
 def test_duplicate_address_names_the_other_row():
     problems = validate_sensors((Sensor("A", "10.0.0.1"), Sensor("B", "10.0.0.2"), Sensor("C", "10.0.0.1")))
     assert [(p.row, p.field) for p in problems] == [(3, "address")]
-    assert "row 1 (A)" in problems[0].message
+    assert problems[0].message == "10.0.0.1 is also the address of sensor 1 (A)"
 
 
 def test_host_inside_a_listed_subnet_is_refused_in_either_order():
@@ -141,8 +156,65 @@ def test_ssh_and_site_problems():
 
 
 def test_problem_location_text():
-    assert str(Problem("proxy", "port", "bad")) == "proxy.port: bad"
-    assert str(Problem("sensors", "address", "bad", 3)) == "sensors row 3, address: bad"
+    """Places are named as the window shows them: the form's labels, and a sensor's number and name."""
+    assert str(Problem("proxy", "port", "bad")) == "Proxy port: bad"
+    assert str(Problem("proxy", "allowlist", "bad")) == "Destinations: bad"
+    assert str(Problem("ssh", "host", "bad")) == "Server: bad"
+    assert str(Problem("sensors", "address", "bad", 3, "PLC-2")) == "sensor 3 (PLC-2), address: bad"
+    assert str(Problem("sensors", "name", "name is empty", 4)) == "sensor 4, name: name is empty"
+    assert sensor_label(5, "a\tb") == "sensor 5 (a\\tb)"
+    assert sensor_label(6, "P" * 70) == f"sensor 6 ({'P' * 64}…)"
+
+
+def test_every_field_a_problem_can_name_has_a_label():
+    project = make_project(Sensor("A", "10.0.0.1"))
+    bad = replace(
+        project,
+        site="",
+        ssh=SshTarget("a b", "", port=0, key_path="\n"),
+        proxy=ProxySettings(
+            port=0, auth_enabled=True, auth_user="x y", allowlist=("bad domain",), sensor_host="127.0.0.1",
+            parent=ParentProxy("not a host", 0, "x y"),
+        ),
+    )  # fmt: skip
+    problems = validate(bad)
+    assert len(problems) == 12
+    assert all((p.section, p.field) in FIELD_LABELS for p in problems)
+    assert not any("." in p.where() or "_" in p.where() for p in problems)
+
+
+def test_an_address_sensors_cannot_use_is_refused_as_sensor_host():
+    for host, kind in (("127.0.0.1", "loopback"), ("::1", "loopback"), ("169.254.1.1", "link-local"),
+                       ("fe80::1", "link-local"), ("0.0.0.0", "unspecified")):  # fmt: skip
+        problems = validate(make_project(Sensor("A", "10.0.0.1"), sensor_host=host))
+        assert [(p.where(), p.message) for p in problems] == [
+            ("Address sensors use", f"{host} is a {kind} address: sensors cannot reach the proxy there")
+        ]
+    assert validate(make_project(Sensor("A", "10.0.0.1"), sensor_host="10.0.0.254")) == []
+    # The SSH host may be a tunnel's loopback end: that is fine for SSH.
+    assert validate(replace(make_project(Sensor("A", "10.0.0.1")), ssh=SshTarget("127.0.0.1", "root"))) == []
+
+
+def test_additions_that_clash_are_bad_rows_with_their_lines():
+    existing = (Sensor("PLC-1", "10.0.0.1"), Sensor("PLC-2", "10.0.1.5"))
+    new = [
+        (2, Sensor("plc-1", "10.0.0.9")),  # name of sensor 1
+        (3, Sensor("Pump", "10.0.0.1")),  # address of sensor 1
+        (4, Sensor("Net", "10.0.1.0/24")),  # holds sensor 2
+        (5, Sensor("Good", "10.0.2.1")),
+        (6, Sensor("good", "10.0.2.2")),  # name of line 5
+        (7, Sensor("Other", "10.0.2.1")),  # address of line 5
+    ]
+    good, bad = check_additions(existing, new)
+    assert good == [Sensor("Good", "10.0.2.1")]
+    assert bad == [
+        (2, "'plc-1' is also the name of sensor 1 (PLC-1)"),
+        (3, "10.0.0.1 is also the address of sensor 1 (PLC-1)"),
+        (4, "10.0.1.0/24 holds 10.0.1.5 of sensor 2 (PLC-2)"),
+        (6, "'good' is also the name of line 5"),
+        (7, "10.0.2.1 is also the address of line 5"),
+    ]
+    assert validate_sensors(existing + tuple(good)) == []
 
 
 def test_normalized_uses_canonical_addresses():

@@ -82,7 +82,7 @@ GOOD = EXAMPLE.read_text()
             57,
             "sensors[5].enabled: should be true or false",
         ),
-        (GOOD.replace("[ssh]", "[sshx]"), None, "the [ssh] table is missing"),
+        (GOOD.replace("[ssh]", "[sshx]"), 7, "'sshx' at the top: unknown key; did you mean ssh?"),
     ],
 )
 def test_errors_name_file_line_and_field(tmp_path, text, line, message):

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import stat
+import subprocess
+import sys
+from dataclasses import replace
 
+import pytest
+
+from cli.main import main
 from core import projectfile, sheet
-from core.cli import main
 from core.model import Sensor
-from tests.conftest import ROOT, make_project
+from tests.conftest import ROOT, make_project, require_tool
 
 EXAMPLE = projectfile.load(ROOT / "resources" / "example" / "north-plant.toml")
 
@@ -47,3 +54,53 @@ def test_cli_writes_the_sheet_with_the_password_only_when_asked(tmp_path, monkey
     assert "Env-pw-77" not in out.read_text(encoding="utf-8-sig")
     assert main(["sheet", str(ROOT / "resources" / "example" / "north-plant.toml"), str(out), "--with-password"]) == 0
     assert "Env-pw-77" in out.read_text(encoding="utf-8-sig")
+
+
+def test_cli_writes_a_pdf_when_the_name_says_pdf_and_its_text_copies_exactly(tmp_path):
+    """A fresh process with no display: the PDF is real (pdftotext reads it), private (0600), and the
+    values read back letter for letter: no "ﬁ" ligature in a user name or password."""
+    pdftotext = require_tool("pdftotext")
+    project = tmp_path / "site.toml"
+    project.write_text(
+        (ROOT / "resources" / "example" / "north-plant.toml").read_text().replace('"sensors"', '"office"')
+    )
+    out = tmp_path / "sheet.pdf"
+    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "QT_QPA_PLATFORM", "WAYLAND_DISPLAY"}}
+    env["SENSORPROXY_PROXY_PASSWORD"] = "fifi-flow-ffl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli", "sheet", str(project), str(out), "--with-password"],
+        capture_output=True, text=True, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    text = subprocess.run([pdftotext, "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Commissioning sheet — North Plant" in text
+    assert text.count("office") >= 4  # the login line and each sensor's row
+    assert text.count("fifi-flow-ffl") == 4
+    assert not any(0xFB00 <= ord(c) <= 0xFB06 for c in text)
+
+
+def test_cli_sheet_format_comes_from_the_file_name(tmp_path, capsys):
+    example = str(ROOT / "resources" / "example" / "north-plant.toml")
+    assert main(["sheet", example, str(tmp_path / "sheet.txt")]) == 2
+    assert "must end in .pdf or .csv" in capsys.readouterr().err
+    assert not (tmp_path / "sheet.txt").exists()
+    out = tmp_path / "sheet.CSV"
+    assert main(["sheet", example, str(out)]) == 0
+    assert out.read_text(encoding="utf-8-sig").startswith("sensor,sensor address,")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_a_sheet_never_tells_sensors_to_use_an_address_they_cannot_reach(tmp_path, capsys):
+    tunnel = make_project(Sensor("A", "10.0.0.1"))
+    tunnel = replace(tunnel, ssh=replace(tunnel.ssh, host="127.0.0.1", port=2222))
+    with pytest.raises(sheet.SheetError, match=r"the SSH host 127\.0\.0\.1 is a loopback address.*Address sensors use"):
+        sheet.rows(tunnel)
+    path = tmp_path / "tunnel.toml"
+    projectfile.save(tunnel, path)
+    assert main(["sheet", str(path), str(tmp_path / "s.csv")]) == 1
+    assert "fill in “Address sensors use”" in capsys.readouterr().err
+    assert not (tmp_path / "s.csv").exists()
+    fixed = replace(tunnel, proxy=replace(tunnel.proxy, sensor_host="10.0.0.254"))
+    assert {r.proxy_host for r in sheet.rows(fixed)} == {"10.0.0.254"}

@@ -88,7 +88,7 @@ def test_the_longest_sensor_line_stays_far_below_squids_list_line_limit():
 def test_a_sensor_line_too_long_for_squids_list_is_refused(monkeypatch):
     monkeypatch.setattr(squid, "LIST_LINE_BYTES", 60)
     long_notes = make_project(Sensor("A", "10.0.0.1"), Sensor("B", "10.0.0.2", notes="x" * 40))
-    with pytest.raises(squid.SquidConfigError, match="sensors row 2: name and notes are too long"):
+    with pytest.raises(squid.SquidConfigError, match=r"sensor 2 \(.*\): name and notes are too long"):
         squid.render(long_notes, STOCK)
 
 
@@ -172,7 +172,9 @@ def test_no_password_ever_appears_in_the_config_with_auth():
 
 def test_an_invalid_project_does_not_render():
     bad = make_project(Sensor("X\nhttp_access allow all", "10.0.0.1"))
-    with pytest.raises(InvalidProject, match="sensors row 1, name"):
+    with pytest.raises(
+        InvalidProject, match=r"sensor 1 \(X\\nhttp_access allow all\), name: name contains an invisible"
+    ):
         squid.render(bad, STOCK)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from cli.errors import CliError, UsageError
 from core import accesslog, bundle, credentials, projectfile
 from core.credentials import Kind
 from core.model import AuthMethod, Project, require_valid
@@ -28,16 +29,26 @@ MARKS = {
 
 
 def _ask(question: str) -> bool:
+    return sys.stdin.isatty() and input(f"{question} [y/N] ").strip().lower() in {"y", "yes"}
+
+
+def confirm(args: argparse.Namespace, question: str) -> bool:
+    """--yes, or a yes typed on the terminal; with neither a terminal nor --yes the command line is
+    incomplete (exit 2) rather than a silent no."""
+    if args.yes:
+        return True
     if not sys.stdin.isatty():
-        return False
-    return input(f"{question} [y/N] ").strip().lower() in {"y", "yes"}
+        raise UsageError(
+            f"{question.rstrip('?')}: this changes the server, and there is no terminal to ask on: pass --yes"
+        )
+    return _ask(question)
 
 
 def connect(project: Project, source: credentials.Source, accept: str | None, *, confirm: bool) -> SshSession:
     """Connect, asking for whatever secret the server turns out to need, and for host-key trust."""
     given: dict[str, str] = {}
-    if project.ssh.auth is AuthMethod.PASSWORD:
-        given["password"] = source.require(Kind.SSH)
+    if project.ssh.auth is AuthMethod.PASSWORD and (known := source.find_stored(Kind.SSH)):
+        given["password"] = known  # else asked once the server has shown it is the right SSH server
     while True:
         session = SshSession(project.ssh, KnownHosts.default(), SshSecrets(**given), accept_fingerprint=accept)
         try:
@@ -77,7 +88,7 @@ def print_event(event: events.Event) -> None:
 def _with_session(args: argparse.Namespace, work: Callable[[Project, SshSession, credentials.Source], T]) -> T:
     project = projectfile.load(args.project)
     require_valid(project)
-    source = credentials.Source(project)
+    source = credentials.Source(project, args.project)
     session = connect(project, source, getattr(args, "accept_host_key", None), confirm=not getattr(args, "yes", False))
     try:
         return work(project, session, source)
@@ -111,8 +122,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
                 print("the server is up to date; nothing to do")
                 return 0
             print(plan.diff().rstrip("\n") or "(no file changes)")
-            if not _ask(f"Apply these changes to {project.ssh.host}?"):
-                print("nothing was changed (confirm on a terminal, or pass --yes)", file=sys.stderr)
+            if not confirm(args, f"Apply these changes to {project.ssh.host}?"):
+                print("nothing was changed", file=sys.stderr)
                 return 1
         outcome = setup.apply(project, session, pw, emit=print_event, bundle=offline)
         verdict = "applied" if outcome.changed else "nothing changed"
@@ -164,6 +175,9 @@ def print_connections(project: Project, st: setup.ServerStatus) -> None:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
+    what = "squid.conf.factory" if args.factory else "the Squid files from before the last change"
+    _confirm_first(args, f"Put back {what} on the server of {args.project.name}?")
+
     def work(_project: Project, session: SshSession, _source: credentials.Source) -> int:
         outcome = setup.rollback(session, factory=args.factory, emit=print_event)
         print("rolled back" if outcome.changed else "nothing to roll back")
@@ -173,12 +187,23 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    _confirm_first(
+        args, f"Remove sensorproxy's rules from the server of {args.project.name}? No sensor will get through"
+    )
+
     def work(_project: Project, session: SshSession, _source: credentials.Source) -> int:
         outcome = setup.remove(session, emit=print_event)
         print("removed sensorproxy's rules" if outcome.changed else "no sensorproxy rules were on the server")
         return 0
 
     return _with_session(args, work)
+
+
+def _confirm_first(args: argparse.Namespace, question: str) -> None:
+    """Asked before connecting: the answer does not depend on what the server holds."""
+    projectfile.load(args.project)  # a wrong file name is said before the question
+    if not confirm(args, question):
+        raise CliError("nothing was changed")
 
 
 def cmd_credentials(args: argparse.Namespace) -> int:
@@ -202,7 +227,7 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     secret = (
         sys.stdin.readline().rstrip("\r\n")
         if not sys.stdin.isatty()
-        else getpass.getpass(f"{credentials.LABELS[kind].format(id=credentials.identity(kind, project))}: ")
+        else getpass.getpass(f"{credentials.describe(kind, project)}: ")
     )
     if not secret:
         raise credentials.NoSecureStorage("an empty secret was not stored")
@@ -217,7 +242,9 @@ def add_commands(sub: argparse._SubParsersAction, add: Callable[[str, str], argp
     p.set_defaults(func=cmd_plan)
 
     p = add("apply", "install and configure Squid on the server, then verify it")
-    p.add_argument("--yes", action="store_true", help="do not ask; never accepts an unknown host key by itself")
+    p.add_argument(
+        "--yes", action="store_true", help="do not ask (needed when there is no terminal); never trusts a host key"
+    )
     p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
     p.add_argument(
         "--bundle", type=Path, metavar="DIR|ZIP", help="install Squid from this bundle, without network (see `bundle`)"
@@ -230,9 +257,11 @@ def add_commands(sub: argparse._SubParsersAction, add: Callable[[str, str], argp
 
     p = add("rollback", "put back the files from before the last change")
     p.add_argument("--factory", action="store_true", help="go back to squid.conf.factory instead")
+    p.add_argument("--yes", action="store_true", help="do not ask (needed when there is no terminal)")
     p.set_defaults(func=cmd_rollback)
 
     p = add("remove", "delete sensorproxy's rules from the server; Squid keeps running")
+    p.add_argument("--yes", action="store_true", help="do not ask (needed when there is no terminal)")
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser(

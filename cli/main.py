@@ -9,8 +9,11 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from core import __version__, atomicfile, bundle, cli_server, credentials, csvio, kit, projectfile, sheet, squid
-from core.model import InvalidProject, Project, SshTarget, require_valid, validate
+from cli import edit
+from cli import server as cli_server
+from cli.errors import CliError, UsageError
+from core import __version__, atomicfile, bundle, credentials, csvio, kit, projectfile, sheet, squid
+from core.model import InvalidProject, Project, SshTarget, plural, require_valid, validate
 from core.remote.errors import RemoteError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -23,10 +26,6 @@ exit codes:
 
 Passwords never go on the command line.
 """
-
-
-class CliError(Exception):
-    """A failure the user can act on; printed without a traceback."""
 
 
 def _parse_ssh(value: str) -> tuple[str, str, int]:
@@ -56,15 +55,21 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 def cmd_import_csv(args: argparse.Namespace) -> int:
     project = projectfile.load(args.project)
-    result = csvio.read(args.csv, skip_bad_rows=args.skip_bad_rows, allow_wide=project.proxy.allow_wide_ranges)
+    result = csvio.read(
+        args.csv,
+        skip_bad_rows=args.skip_bad_rows,
+        allow_wide=project.proxy.allow_wide_ranges,
+        existing=project.sensors,
+    )
     for error in result.errors:
         print(f"skipped {args.csv}, {error}", file=sys.stderr)
-    merged = replace(project, sensors=project.sensors + result.sensors)
-    problems = validate(merged)
-    if problems:
-        raise InvalidProject(problems)
-    projectfile.save(merged, args.project)
-    print(f"imported {len(result.sensors)} sensor(s) into {args.project} ({len(merged.sensors)} in all)")
+    if result.sensors:
+        projectfile.save(replace(project, sensors=project.sensors + result.sensors), args.project)
+    total = len(project.sensors) + len(result.sensors)
+    print(
+        f"imported {len(result.sensors)}, skipped {len(result.errors)} "
+        f"(into {args.project}, {plural(total, 'sensor')} in all)"
+    )
     return EXIT_OK
 
 
@@ -75,22 +80,40 @@ def cmd_export_csv(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+SHEET_FORMATS = (".pdf", ".csv")
+
+
 def cmd_sheet(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    kind = out.suffix.lower()
+    if kind not in SHEET_FORMATS:
+        raise UsageError(f"{out}: the sheet's file name must end in .pdf or .csv, which decides its format")
     project = projectfile.load(args.project)
     require_valid(project)
+    sheet.proxy_host(project)  # sensors must be able to use the address the sheet tells them
     password = None
     if args.with_password and project.proxy.auth_enabled:
-        password = credentials.Source(project).require(credentials.Kind.PROXY)
-    sheet.write_csv(args.csv, project, password)
-    print(f"wrote the commissioning sheet for {len(sheet.rows(project))} sensor(s) to {args.csv}")
+        password = credentials.Source(project, args.project).require(credentials.Kind.PROXY)
+    if kind == ".csv":
+        sheet.write_csv(out, project, password)
+    else:
+        from gui import sheet_export  # Qt's PDF writer, loaded only for this
+
+        sheet_export.write_pdf_headless(sheet.to_html(project, password, generated=_made(args.project)), out)
+    print(f"wrote the commissioning sheet for {plural(len(sheet.rows(project)), 'sensor')} to {out}")
     return EXIT_OK
+
+
+def _made(path: Path) -> str:
+    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return f"Made by sensorproxy {__version__} on {stamp} from {path.name}."
 
 
 def cmd_kit(args: argparse.Namespace) -> int:
     project = projectfile.load(args.project)
     require_valid(project)
     made = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    data = kit.build(project, cli_server.passwords(project, credentials.Source(project)), made=made)
+    data = kit.build(project, cli_server.passwords(project, credentials.Source(project, args.project)), made=made)
     atomicfile.write_bytes(args.zip, data)
     print(f"wrote the offline kit to {args.zip}; on the server: unzip it, then sudo sh sensorproxy-kit/apply.sh")
     return EXIT_OK
@@ -102,7 +125,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"{args.project}: {problem}")
     if problems:
-        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        print(plural(len(problems), "problem"), file=sys.stderr)
         return EXIT_FAILED
     enabled = sum(s.enabled for s in project.sensors)
     print(f"{args.project}: valid ({enabled} of {len(project.sensors)} sensors enabled)")
@@ -166,8 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("csv", type=Path, metavar="CSV")
     p.set_defaults(func=cmd_export_csv)
 
-    p = add("sheet", "write the commissioning sheet (what to enter on each sensor) as CSV; the window also makes PDF")
-    p.add_argument("csv", type=Path, metavar="CSV")
+    p = add("sheet", "write the commissioning sheet (what to enter on each sensor) as PDF or CSV")
+    p.add_argument("out", type=Path, metavar="FILE.pdf|FILE.csv", help="the file name's ending decides the format")
     p.add_argument("--with-password", action="store_true", help="print the proxy password on it (keyring or prompt)")
     p.set_defaults(func=cmd_sheet)
 
@@ -187,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_render)
     cli_server.add_commands(sub, add)
+    edit.add_commands(sub, add)
 
     p = sub.add_parser(
         "bundle",
@@ -216,13 +240,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
+    except UsageError as exc:
+        print(f"sensorproxy: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RemoteError as exc:
+        print(f"sensorproxy: {exc.title}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except (
         CliError,
+        edit.EditError,
+        sheet.SheetError,
         InvalidProject,
         projectfile.ProjectFileError,
         csvio.CsvImportError,
         squid.SquidConfigError,
-        RemoteError,
         credentials.MissingSecret,
         credentials.NoSecureStorage,
         bundle.BundleError,

@@ -1,0 +1,1 @@
+"""The `sensorproxy` command: a front end over core, beside the window (gui/)."""

@@ -1,0 +1,152 @@
+"""`sensorproxy set` and `sensorproxy sensor`: change a project without editing TOML by hand.
+
+Each change goes through the project file's own reader (types, known keys) and the same validation
+the window uses; a refused change leaves the file as it was, and an accepted one is saved atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from core import projectfile
+from core.model import InvalidProject, Project, Sensor, plural, sensor_label, validate
+
+SETTING = re.compile(r"(?P<key>[a-z_.]+)\s*(?P<op>\+=|-=|=)(?P<value>.*)", re.DOTALL)
+TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
+ALIASES = {"site": "site.name"}
+
+
+class EditError(ValueError):
+    """A setting that cannot be applied as written; nothing was saved."""
+
+
+def settable_keys() -> list[str]:
+    keys = [f"{table}.{key}" for table, known in projectfile.KNOWN_KEYS.items()
+            if table not in ("", "sensors") for key in known if key != "parent"]  # fmt: skip
+    return sorted([*keys, "proxy.parent"])
+
+
+def _convert(key: str, current: Any, text: str) -> Any:
+    """The typed value a setting's text stands for, judged by the type the key holds now."""
+    text = text.strip()
+    if isinstance(current, bool):
+        if text.lower() in TRUE | FALSE:
+            return text.lower() in TRUE
+        raise EditError(f"{key}: {text!r} is not true or false")
+    if isinstance(current, int):
+        if not re.fullmatch(r"\d{1,5}", text):
+            raise EditError(f"{key}: {text!r} is not a whole number")
+        return int(text)
+    if isinstance(current, list):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return text
+
+
+def apply_setting(data: dict[str, Any], setting: str) -> None:
+    m = SETTING.fullmatch(setting.strip())
+    if not m:
+        raise EditError(f"{setting!r} is not KEY=VALUE (or KEY+=VALUE, KEY-=VALUE for lists)")
+    key, op, text = ALIASES.get(m["key"], m["key"]), m["op"], m["value"]
+    if key not in settable_keys():
+        same_name = [k for k in settable_keys() if k.rsplit(".", 1)[-1] == key.rsplit(".", 1)[-1]]
+        close = same_name or difflib.get_close_matches(key, settable_keys(), n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; settable: {', '.join(settable_keys())}"
+        raise EditError(f"{key!r} is not a project setting{hint}")
+    if key == "proxy.parent":
+        if op != "=" or text.strip().lower() not in {"none", "off", ""}:
+            raise EditError("proxy.parent can only be removed (proxy.parent=none); set proxy.parent.host to add one")
+        data["proxy"].pop("parent", None)
+        return
+    *tables, name = key.split(".")
+    table = data
+    for t in tables:
+        if t == "parent" and "parent" not in table:
+            table["parent"] = {"host": "", "port": 3128, "user": ""}
+        table = table[t]
+    current = table[name]
+    value = _convert(key, current, text)
+    if op != "=":
+        if not isinstance(current, list):
+            raise EditError(f"{key} is not a list: use {key}=VALUE")
+        value = (
+            current + [v for v in value if v not in current] if op == "+=" else [v for v in current if v not in value]
+        )
+    table[name] = value
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    path: Path = args.project
+    project = projectfile.load(path)
+    data = projectfile.to_dict(project)
+    for setting in args.settings:
+        apply_setting(data, setting)
+    changed = projectfile.from_dict(data, path)
+    _save_if_valid(project, changed, path)
+    print(f"{path}: set {', '.join(s.split('=')[0].rstrip('+-') for s in args.settings)}")
+    return 0
+
+
+def _save_if_valid(before: Project, after: Project, path: Path) -> None:
+    """Save `after` unless it has a problem `before` did not have (those are reported, nothing is saved)."""
+    old = {str(p) for p in validate(before)}
+    new = [p for p in validate(after) if str(p) not in old]
+    if new:
+        raise InvalidProject(new)
+    projectfile.save(after, path)
+
+
+def _find(project: Project, wanted: str) -> int:
+    """The index of the sensor with this name (any case) or address."""
+    for i, s in enumerate(project.sensors):
+        if s.name.casefold() == wanted.casefold() or s.address == wanted:
+            return i
+    names = ", ".join(s.name for s in project.sensors[:10]) or "none"
+    raise EditError(f"no sensor is named {wanted!r} or has that address (sensors: {names})")
+
+
+def cmd_sensor(args: argparse.Namespace) -> int:
+    path: Path = args.project
+    project = projectfile.load(path)
+    sensors = list(project.sensors)
+    if args.action == "add":
+        new = Sensor(args.name, args.address, not args.disabled, args.notes)
+        sensors.append(new)
+        done = f"added {sensor_label(len(sensors), new.name)}"
+    else:
+        rows = sorted({_find(project, name) for name in args.names})
+        if args.action == "remove":
+            sensors = [s for i, s in enumerate(sensors) if i not in rows]
+        else:
+            for i in rows:
+                sensors[i] = replace(sensors[i], enabled=args.action == "enable")
+        verb = {"remove": "removed", "enable": "enabled", "disable": "disabled"}[args.action]
+        done = f"{verb} {plural(len(rows), 'sensor')}: {', '.join(project.sensors[i].name for i in rows)}"
+    _save_if_valid(project, replace(project, sensors=tuple(sensors)), path)
+    print(f"{path}: {done}")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction, add: Any) -> None:  # type: ignore[type-arg]
+    p = add("set", "change project settings: KEY=VALUE, and KEY+=VALUE or KEY-=VALUE for lists")
+    p.add_argument("settings", nargs="+", metavar="KEY=VALUE", help=f"settings: {', '.join(settable_keys())}")
+    p.set_defaults(func=cmd_set)
+
+    p = sub.add_parser("sensor", help="add, remove, enable or disable sensors", description="Change the sensor list.")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("add", help="add a sensor")
+    a.add_argument("project", type=Path, metavar="PROJECT")
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("address", metavar="ADDRESS", help="an IP address, or a subnet like 10.20.0.0/28")
+    a.add_argument("--notes", default="", help="free text shown in the table and on the sheet")
+    a.add_argument("--disabled", action="store_true", help="add it switched off")
+    a.set_defaults(func=cmd_sensor)
+    for action, what in (("remove", "remove"), ("enable", "switch on"), ("disable", "switch off")):
+        a = actions.add_parser(action, help=f"{what} sensors, named by name or address")
+        a.add_argument("project", type=Path, metavar="PROJECT")
+        a.add_argument("names", nargs="+", metavar="SENSOR")
+        a.set_defaults(func=cmd_sensor)
