@@ -76,7 +76,7 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
 def cmd_export_csv(args: argparse.Namespace) -> int:
     project = projectfile.load(args.project)
     csvio.write(project.sensors, args.csv)
-    print(f"exported {len(project.sensors)} sensor(s) to {args.csv}")
+    print(f"exported {plural(len(project.sensors), 'sensor')} to {args.csv}")
     return EXIT_OK
 
 

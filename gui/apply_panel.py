@@ -157,8 +157,7 @@ class ApplyPanel(QWidget):
             self.progress.setValue(self.progress.maximum())
 
     def finish_error(self, exc: BaseException, message: str) -> None:
-        detail = "".join(traceback.format_exception_only(exc)).strip()
-        self.finish(False, message, f"{type(exc).__module__}.{detail}")
+        self.finish(False, message, "".join(traceback.format_exception_only(exc)).strip())
 
     def state(self, step: str) -> Status | None:
         return self._status(self.items[step])

@@ -81,7 +81,7 @@ class SecretDialog(QDialog):
     def __init__(self, label: str, *, secure: bool, note: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Password needed")
-        prompt = QLabel(f"The {label} is needed.")
+        prompt = QLabel(f"{label}:")
         prompt.setWordWrap(True)
         self.edit = QLineEdit()
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -110,8 +110,7 @@ def about(parent: QWidget) -> None:
         "About sensorproxy",
         f"<h3>sensorproxy {__version__}</h3>"
         "<p>Sets up a Squid forward proxy for Microsoft Defender for IoT sensors, over SSH.</p>"
-        f"<p><b>Keyring:</b> {credentials.backend_name()}"
-        f"{'' if secure else ' — not secure: passwords are kept in memory only'}</p>"
+        f"<p><b>Passwords:</b> {credentials.backend_name() if secure else credentials.NO_SECURE_STORE}</p>"
         f"<p><b>Settings and trusted host keys:</b> {config_dir()}</p>"
         f"<p>Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}</p>",
     )

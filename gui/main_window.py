@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -9,7 +10,7 @@ from heapq import nlargest
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,12 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__, projectfile
-from core.model import Problem, Project, Sensor, SshTarget, validate
+from core.model import Problem, Project, Sensor, SshTarget, plural, sensor_label, validate
 from gui import theme
 from gui.lazy_page import LazyPage
 from gui.proxy_form import ProxyForm
 from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel
-from gui.sensor_view import SensorView
+from gui.sensor_view import EmptyHint, SensorView
 
 # Loaded on first use, not while the window starts: the pages nobody has opened yet, dialogs, CSV, the
 # commissioning sheet, the keyring, SSH and print support (tests/unit/test_architecture.py holds this).
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from gui.worker import Job
 
 MAX_RECENT = 8
+FALLBACK_KEYS = {QKeySequence.StandardKey.Quit: "Ctrl+Q", QKeySequence.StandardKey.HelpContents: "F1"}
 STATUS_REFRESH_MS = 15_000
 PROJECT_FILTER = "sensorproxy projects (*.toml)"
 CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
@@ -92,6 +94,8 @@ class MainWindow(QMainWindow):
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the project's order until a header is clicked
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
+        # Tab leaves the table for the form, as in any form; arrow keys move between cells.
+        self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         # Qt's fit-to-contents reads up to 1,000 rows through the model at every sort, filter and edit
@@ -120,6 +124,8 @@ class MainWindow(QMainWindow):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.search)
         left_layout.addWidget(self.table)
+        self.empty_hint = EmptyHint()
+        left_layout.addWidget(self.empty_hint)
 
         self.form = ProxyForm(project)
         self.form.changed.connect(self._form_changed)
@@ -154,6 +160,16 @@ class MainWindow(QMainWindow):
         self.model.problemsChanged.connect(self._refresh_timer.start)
         self.undo.cleanChanged.connect(self._update_title)
         self._menus()
+        self.empty_hint.connect_actions(self.actions_by_name)
+        self.model.rowsInserted.connect(self._show_empty_hint)
+        self.model.rowsRemoved.connect(self._show_empty_hint)
+        self.model.modelReset.connect(self._show_empty_hint)
+        self._show_empty_hint()
+        QWidget.setTabOrder(self.search, self.table)
+        QWidget.setTabOrder(self.table, self.form.site)
+        self._validity = ""
+        # A menu's status tips clear the status bar; the validity summary comes back after them.
+        self.statusBar().messageChanged.connect(lambda text: text or self.statusBar().showMessage(self._validity))
         self.resize(1280, 800)
         if geometry := self.settings.value("window/geometry"):
             self.restoreGeometry(QByteArray(geometry))
@@ -251,7 +267,11 @@ class MainWindow(QMainWindow):
         self.refresh()
         self.refresh_password_state()
 
+    def _show_empty_hint(self) -> None:
+        self.empty_hint.setVisible(self.model.rowCount() == 0)
+
     def _form_changed(self) -> None:
+        self.model.set_allow_wide(self.form.allow_wide.isChecked())
         self._form_dirty = True
         self._forget_plan()
         self._update_title()
@@ -267,10 +287,11 @@ class MainWindow(QMainWindow):
         problems = validate(project)
         self.form.show_problems(problems)
         if problems:
-            self.statusBar().showMessage(f"{len(problems)} problem(s) — first: {problems[0]}")
+            self._validity = f"{plural(len(problems), 'problem')} — first: {problems[0]}"
         else:
             enabled = sum(s.enabled for s in project.sensors)
-            self.statusBar().showMessage(f"Valid: {enabled} of {len(project.sensors)} sensors enabled")
+            self._validity = f"Valid: {enabled} of {len(project.sensors)} sensors enabled"
+        self.statusBar().showMessage(self._validity)
         if self.preview_page.built:
             self._show_config(self.preview, project, problems)
         self._update_title()
@@ -301,7 +322,7 @@ class MainWindow(QMainWindow):
         self._password_identity = credentials.identity(Kind.PROXY, project)
         secure = credentials.secure_backend_available()
         stored = bool(project.proxy.auth_user) and credentials.get(Kind.PROXY, project) is not None
-        self.form.password.set_state(stored=stored, secure=secure, why_not=credentials.backend_name())
+        self.form.password.set_state(stored=stored, secure=secure, why_not=credentials.store_description())
 
     def forget_proxy_password(self) -> None:
         from core import credentials
@@ -330,12 +351,13 @@ class MainWindow(QMainWindow):
         index = self.table.currentIndex()
         tip = index.data(Qt.ItemDataRole.ToolTipRole) if index.isValid() else None
         if tip:
-            self.statusBar().showMessage(f"Row {self.filter.mapToSource(index).row() + 1}: {tip}")
+            row = self.filter.mapToSource(index).row()
+            self.statusBar().showMessage(f"{sensor_label(row + 1, self.model.sensor(row).name)}: {tip}")
 
     # --- menus ----------------------------------------------------------------------------------
     def _menus(self) -> None:
         bar = self.menuBar()
-        toolbar = QToolBar("Main")
+        self.toolbar = toolbar = QToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(toolbar)
@@ -348,7 +370,7 @@ class MainWindow(QMainWindow):
         saved = self._action(file_menu, "&Save", QKeySequence.StandardKey.Save, self.save, "save")
         self._action(file_menu, "Save &As…", QKeySequence.StandardKey.SaveAs, self.save_as)
         file_menu.addSeparator()
-        self._action(file_menu, "&Import CSV…", QKeySequence("Ctrl+I"), self.import_csv)
+        import_csv = self._action(file_menu, "&Import CSV…", QKeySequence("Ctrl+I"), self.import_csv)
         self._action(file_menu, "&Export CSV…", QKeySequence("Ctrl+E"), self.export_csv)
         file_menu.addSeparator()
         self._action(file_menu, "Export commissioning &sheet…", None, self.export_sheet)
@@ -368,7 +390,7 @@ class MainWindow(QMainWindow):
         delete = self._action(edit, "&Delete sensors", QKeySequence.StandardKey.Delete, self.delete_selected, "delete")
         delete.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.table.addAction(delete)
-        self._action(edit, "&Paste rows", QKeySequence("Ctrl+Shift+V"), self.paste_rows)
+        paste = self._action(edit, "&Paste rows", QKeySequence("Ctrl+Shift+V"), self.paste_rows)
         self._action(edit, "&Find", QKeySequence.StandardKey.Find, self.search.setFocus)
 
         proxy = bar.addMenu("&Proxy")
@@ -390,19 +412,30 @@ class MainWindow(QMainWindow):
         self._action(help_menu, "&How sensorproxy works", QKeySequence.StandardKey.HelpContents, self.how_it_works)
         self._action(help_menu, "&About", None, self.about)
 
+        self.actions_by_name = {"add": add, "paste": paste, "import": import_csv}
         toolbar.addActions([new, opened, saved])
         toolbar.addSeparator()
         toolbar.addActions([add, delete])
         toolbar.addSeparator()
         toolbar.addActions([*self.server_actions[:3], status])
 
-    def _action(self, menu: QMenu, text: str, key: object, slot: object, icon: str | None = None) -> QAction:
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        key: QKeySequence | QKeySequence.StandardKey | None,
+        slot: Callable[[], object],
+        icon: str | None = None,
+    ) -> QAction:
         action = QAction(text, self)
         if key is not None:
-            action.setShortcut(key)  # type: ignore[arg-type]
+            keys = QKeySequence.keyBindings(key) if isinstance(key, QKeySequence.StandardKey) else [key]
+            # A standard key the platform leaves unbound (Quit on a bare X11 session) gets the usual one.
+            action.setShortcuts(keys or [QKeySequence(FALLBACK_KEYS[key])])
         if icon:
             action.setIcon(theme.icon(icon))
-        action.triggered.connect(slot)
+        # triggered(bool checked) would land in a slot's first parameter (a path, say): slots get nothing.
+        action.triggered.connect(lambda _checked=False: slot())
         menu.addAction(action)
         return action
 
@@ -438,10 +471,10 @@ class MainWindow(QMainWindow):
         from core import csvio
 
         text = QGuiApplication.clipboard().text()
-        allow_wide = self._base.proxy.allow_wide_ranges
+        allow_wide, existing = self.form.allow_wide.isChecked(), self.model.sensors()
         self._read(
             "the clipboard",
-            lambda: csvio.parse(text, allow_wide=allow_wide),
+            lambda: csvio.parse(text, allow_wide=allow_wide, existing=existing),
             lambda result: self._add_rows(result, "the clipboard", "Paste"),
             "Cannot paste",
         )
@@ -454,10 +487,10 @@ class MainWindow(QMainWindow):
             path = Path(name)
         from core import csvio
 
-        allow_wide = self._base.proxy.allow_wide_ranges
+        allow_wide, existing = self.form.allow_wide.isChecked(), self.model.sensors()
         self._read(
             path.name,
-            lambda: csvio.read(path, skip_bad_rows=True, allow_wide=allow_wide),
+            lambda: csvio.read(path, skip_bad_rows=True, allow_wide=allow_wide, existing=existing),
             lambda result: self._add_rows(result, path.name, "Import"),
             "Cannot import",
         )
@@ -493,17 +526,20 @@ class MainWindow(QMainWindow):
             return
         if bad:
             listed = "\n".join(str(e) for e in bad[:20]) + (f"\n… and {len(bad) - 20} more" if len(bad) > 20 else "")
-            box = QMessageBox(QMessageBox.Icon.Warning, f"{verb} sensors", f"{len(bad)} row(s) of {source} are wrong:")
+            wrong = f"{plural(len(bad), 'row')} of {source} {'is' if len(bad) == 1 else 'are'} wrong:"
+            box = QMessageBox(QMessageBox.Icon.Warning, f"{verb} sensors", wrong)
             box.setDetailedText(listed)
             box.setInformativeText(listed if len(bad) <= 5 else "Show Details to see every row.")
-            add = box.addButton(f"{verb} the {len(good)} good row(s)", QMessageBox.ButtonRole.AcceptRole)
+            add = box.addButton(
+                f"{verb} the {len(good)} good {'row' if len(good) == 1 else 'rows'}", QMessageBox.ButtonRole.AcceptRole
+            )
             box.addButton(QMessageBox.StandardButton.Cancel)
             add.setEnabled(bool(good))
             box.exec()
             if box.clickedButton() is not add:
                 return
-        self.model.add(list(good), f"{verb} {len(good)} sensor(s)")
-        self.statusBar().showMessage(f"{verb}ed {len(good)} sensor(s) from {source}", 5000)
+        self.model.add(list(good), f"{verb} {plural(len(good), 'sensor')}")
+        self.statusBar().showMessage(f"{verb}ed {plural(len(good), 'sensor')} from {source}", 5000)
 
     def export_csv(self) -> None:
         if path := self._ask_path("Export sensors as CSV", "sensors.csv", CSV_FILTER):
@@ -641,11 +677,21 @@ class MainWindow(QMainWindow):
         return True
 
     def save_as(self) -> bool:
-        name, _ = QFileDialog.getSaveFileName(self, "Save project", str(self.path or ""), PROJECT_FILTER)
+        name, _ = QFileDialog.getSaveFileName(self, "Save project", str(self._proposed_path()), PROJECT_FILTER)
         if not name:
             return False
         self.path = Path(name).with_suffix(".toml") if not name.endswith(".toml") else Path(name)
         return self.save()
+
+    def _proposed_path(self) -> Path:
+        """The project's own file, else a name from the site in the last project's folder (or Documents)."""
+        if self.path:
+            return self.path
+        recent = [Path(p).parent for p in self.recent_files() if Path(p).parent.is_dir()]
+        documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        folder = recent[0] if recent else Path(documents or Path.home())
+        stem = re.sub(r"[^\w.-]+", "-", self.form.site.text().strip()).strip("-.").lower() or "site"
+        return folder / f"{stem}.toml"
 
     def _remember_recent(self, path: Path) -> None:
         recent = [str(path.resolve())] + [p for p in self.recent_files() if p != str(path.resolve())]

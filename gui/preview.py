@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QFont, QFontDatabase, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 
+from core.model import plural
 from gui import theme
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class PreviewPane(QWidget):
 
     def show_plan(self, host: str, plan: Plan) -> None:
         if plan.files:
-            self.diff_title.setText(f"<b>Changes on {host}</b>: {len(plan.files)} file(s) would change")
+            self.diff_title.setText(f"<b>Changes on {host}</b>: {plural(len(plan.files), 'file')} would change")
         else:
             self.diff_title.setText(f"<b>{host} is up to date</b>: applying would change no file")
         steps = "\n".join(f"# {'change' if s.will_change else 'ok':<7} {s.name}: {s.detail}" for s in plan.steps)

@@ -26,13 +26,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.model import DEFAULT_ALLOWLIST, AuthMethod, ParentProxy, Problem, Project, SshTarget
+from core.model import DEFAULT_ALLOWLIST, WIDE_RANGES_CONTROL, AuthMethod, ParentProxy, Problem, Project, SshTarget
 from gui import theme
 
 AUTH_LABELS = {
     AuthMethod.KEY: "Key file",
     AuthMethod.AGENT: "SSH agent",
     AuthMethod.PASSWORD: "Password",
+}
+
+
+# Where the login's secret comes from, said under "Log in with".
+AUTH_HINTS = {
+    AuthMethod.KEY: "The key file below; its passphrase is asked for when the key has one.",
+    AuthMethod.AGENT: "A key held by your SSH agent (ssh-agent, Pageant).",
+    AuthMethod.PASSWORD: "The SSH user's password: asked for once the server answers, kept in the system keyring if "
+    "you tick Remember there.",
 }
 
 
@@ -90,9 +99,7 @@ class PasswordField(QWidget):
         for w in (self.stored_label, self.change, self.forget):
             w.setVisible(stored)
         self.remember.setEnabled(secure)
-        self.remember.setToolTip(
-            "" if secure else f"No secure keyring is available ({why_not}); the password is kept in memory only"
-        )
+        self.remember.setToolTip("" if secure else f"{why_not}; this one is kept in memory until sensorproxy closes")
         if not secure:
             self.remember.setChecked(False)
         if editing and not self.edit.text():
@@ -127,6 +134,8 @@ class ProxyForm(QWidget):
         browse.setAccessibleName("Choose the key file")
         browse.clicked.connect(self._pick_key)
         self.key_row = _row(self.key_path, browse)
+        self.auth_hint = QLabel()
+        self.auth_hint.setWordWrap(True)
         self.sudo = QCheckBox("Use sudo on the server (the user is not root)")
         self.port = _spin()
         self.sensor_host = QLineEdit()
@@ -136,11 +145,16 @@ class ProxyForm(QWidget):
         self.auth_user = QLineEdit()
         self.password = PasswordField("Proxy password")
         self.connect_only = QCheckBox("Only HTTPS tunnels (CONNECT to port 443)")
+        self.allow_wide = QCheckBox(f"{WIDE_RANGES_CONTROL} (subnets wider than /16 or /48)")
+        self.allow_wide.setToolTip("A wide subnet lets every device in it use the proxy; leave this off unless meant")
         self.allowlist_enabled = QCheckBox("Only these destinations")
         self.allowlist = QPlainTextEdit()
         self.allowlist.setTabChangesFocus(True)
         self.allowlist.setPlaceholderText("one per line; .example.net covers every subdomain")
-        self.allowlist.setMaximumHeight(120)
+        # Six lines: the four Azure defaults and two more in view without scrolling.
+        margins = self.allowlist.contentsMargins()
+        lines = self.allowlist.fontMetrics().lineSpacing() * 6 + 2 * self.allowlist.document().documentMargin()
+        self.allowlist.setFixedHeight(int(lines) + margins.top() + margins.bottom())
         defaults = QPushButton("Azure defaults")
         defaults.setToolTip("Reset to the destinations Defender for IoT sensors need")
         defaults.clicked.connect(lambda: self.allowlist.setPlainText("\n".join(DEFAULT_ALLOWLIST)))
@@ -159,7 +173,7 @@ class ProxyForm(QWidget):
         self._add(server_form, "Server", self.host, "ssh.host")
         self._add(server_form, "SSH port", self.ssh_port, "ssh.port")
         self._add(server_form, "SSH user", self.user, "ssh.user")
-        self._add(server_form, "Log in with", self.auth, None)
+        self._add(server_form, "Log in with", _column(self.auth, self.auth_hint), None, focus=self.auth)
         self._add(server_form, "Key file", self.key_row, "ssh.key_path", focus=self.key_path)
         self._add(server_form, "", self.sudo, None)
         squid_box = QGroupBox("Squid")
@@ -170,6 +184,7 @@ class ProxyForm(QWidget):
         self._add(squid_form, "Proxy user", self.auth_user, "proxy.auth_user")
         self._add(squid_form, "Password", self.password, None, focus=self.password.edit)
         self._add(squid_form, "", self.connect_only, None)
+        self._add(squid_form, "", self.allow_wide, None)
         self._add(squid_form, "", self.allowlist_enabled, None)
         self._add(squid_form, "Destinations", _column(self.allowlist, defaults), "proxy.allowlist", self.allowlist)
         parent_form = QFormLayout(self.parent_box)
@@ -200,7 +215,8 @@ class ProxyForm(QWidget):
             line.textChanged.connect(self.changed)
         for spin in (self.ssh_port, self.port, self.parent_port):
             spin.valueChanged.connect(self.changed)
-        for box in (self.sudo, self.auth_enabled, self.connect_only, self.allowlist_enabled, self.parent_box):
+        for box in (self.sudo, self.auth_enabled, self.connect_only, self.allow_wide, self.allowlist_enabled,
+                    self.parent_box):  # fmt: skip
             box.toggled.connect(self.changed)
         self.auth.currentIndexChanged.connect(self.changed)
         self.allowlist.textChanged.connect(self.changed)
@@ -226,6 +242,7 @@ class ProxyForm(QWidget):
 
     def _enable_dependents(self) -> None:
         self.key_row.setEnabled(self.auth.currentData() == AuthMethod.KEY.value)
+        self.auth_hint.setText(AUTH_HINTS[AuthMethod(self.auth.currentData())])
         on = self.auth_enabled.isChecked()
         self.auth_user.setEnabled(on)
         self.password.setEnabled(on)
@@ -249,6 +266,7 @@ class ProxyForm(QWidget):
         self.auth_user.setText(proxy.auth_user)
         self.password.edit.clear()
         self.connect_only.setChecked(proxy.connect_only)
+        self.allow_wide.setChecked(proxy.allow_wide_ranges)
         self.allowlist_enabled.setChecked(proxy.allowlist_enabled)
         self.allowlist.setPlainText("\n".join(proxy.allowlist))
         self.parent_box.setChecked(proxy.parent is not None)
@@ -280,6 +298,7 @@ class ProxyForm(QWidget):
             auth_enabled=self.auth_enabled.isChecked(),
             auth_user=self.auth_user.text().strip(),
             connect_only=self.connect_only.isChecked(),
+            allow_wide_ranges=self.allow_wide.isChecked(),
             allowlist_enabled=self.allowlist_enabled.isChecked(),
             allowlist=domains,
             parent=parent,

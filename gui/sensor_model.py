@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QUndoCommand, QUndoStack
 
-from core.model import Problem, Sensor, canonical_address, validate_sensors
+from core.model import Sensor, canonical_address, plural, validate_sensors
 from gui import theme
 
 ENABLED, NAME, ADDRESS, NOTES, STATE = range(5)
@@ -62,8 +62,13 @@ class SensorTableModel(QAbstractTableModel):
         if self._sensors:
             self.dataChanged.emit(self.index(0, STATE), self.index(len(self._sensors) - 1, STATE))
 
-    def problems(self) -> list[Problem]:
-        return validate_sensors(tuple(self._sensors), allow_wide=self._allow_wide)
+    def set_allow_wide(self, allow: bool) -> None:
+        """Wide subnets become valid or invalid with the project's setting."""
+        if allow != self._allow_wide:
+            self._allow_wide = allow
+            self._revalidate()
+            if self._sensors:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._sensors) - 1, STATE))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._sensors)
@@ -143,7 +148,7 @@ class SensorTableModel(QAbstractTableModel):
 
     def remove(self, rows: list[int]) -> None:
         if rows:
-            self._undo.push(_RemoveRows(self, sorted(set(rows)), f"Delete {len(set(rows))} sensor(s)"))
+            self._undo.push(_RemoveRows(self, sorted(set(rows)), f"Delete {plural(len(set(rows)), 'sensor')}"))
 
     # --- used by the undo commands ---------------------------------------------------------------
     def _set(self, row: int, sensor: Sensor) -> None:

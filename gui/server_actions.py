@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QDialog, QMessageBox, QProgressDialog
 
 from core import bundle, credentials
 from core.credentials import Kind
@@ -69,6 +69,9 @@ OPERATIONS = {
 }
 
 
+PROGRESS_DELAY_MS = 400
+
+
 class Abandoned(Exception):
     """The engineer closed a password dialog: the run does not start."""
 
@@ -82,6 +85,8 @@ class ServerActions(QObject):
         self.window = window
         self.known_hosts = known_hosts or KnownHosts.default()
         self.job: Job | None = None
+        self.session: SshSession | None = None  # the run's connection, aborted by Cancel while connecting
+        self.progress: QProgressDialog | None = None
         self.accepted: dict[tuple[str, int], str] = {}  # fingerprints accepted in the dialog, for the retry
         self.cache: dict[str, str] = {}  # identity -> secret, this session only
         self.distrust: set[str] = set()  # identities whose stored secret was refused: ask instead
@@ -95,6 +100,8 @@ class ServerActions(QObject):
     def cancel(self) -> None:
         if self.job is not None:
             self.job.cancel()
+        if self.session is not None and self.session.client is None:
+            self.session.abort()  # still connecting: give up the connection now, not after its timeout
 
     # --- starting a run -------------------------------------------------------------------------
     def run(self, name: str, *, confirmed: bool = False) -> None:
@@ -128,18 +135,33 @@ class ServerActions(QObject):
             accept_fingerprint=self.accepted.get((host, project.ssh.port)),
         )
         job = Job(_work(name, project, session, passwords, offline), self)
-        self.job = job
+        self.job, self.session = job, session
         title = op.title.format(host=host)
         if op.in_panel:
             self.window.panel.start(title)
             self.window.show_tab(self.window.panel)
             job.event.connect(self.window.panel.on_event)
+        else:
+            self._show_progress(title)
         self.window.statusBar().showMessage(f"{title}…")
         job.succeeded.connect(lambda result: self._succeeded(op, project, result))
         job.failed.connect(lambda exc: self._failed(op, project, exc))
         job.finished.connect(job.deleteLater)
         self.busyChanged.emit(True)
         job.start()
+
+    def _show_progress(self, title: str) -> None:
+        """Runs outside the Apply panel show a progress window with Cancel once they take a moment (a
+        server that does not answer takes up to its timeout); quick ones finish before it appears."""
+        progress = QProgressDialog(f"{title}…", "Cancel", 0, 0, self.window)
+        progress.setWindowTitle("sensorproxy")
+        progress.setWindowModality(Qt.WindowModality.NonModal)
+        progress.setMinimumDuration(PROGRESS_DELAY_MS)
+        progress.setAutoClose(False)
+        progress.setAutoReset(False)
+        progress.canceled.connect(self.cancel)
+        progress.setValue(0)  # starts its appearance timer
+        self.progress = progress
 
     def _confirm(self, question: str) -> bool:
         answer = QMessageBox.question(
@@ -153,7 +175,9 @@ class ServerActions(QObject):
 
     # --- secrets --------------------------------------------------------------------------------
     def _ssh_secrets(self, project: Project) -> SshSecrets:
-        password = self.secret(Kind.SSH, project) if project.ssh.auth is AuthMethod.PASSWORD else None
+        """What is known already; anything else is asked for once the server has answered as the SSH
+        server it should be (SecretNeeded ends that run and the retry has it)."""
+        password = self.secret(Kind.SSH, project, ask=False) if project.ssh.auth is AuthMethod.PASSWORD else None
         return SshSecrets(
             password=password,
             key_passphrase=self.secret(Kind.PASSPHRASE, project, ask=False) if project.ssh.key_path else None,
@@ -166,10 +190,10 @@ class ServerActions(QObject):
         if proxy.auth_enabled:
             field = self.window.form.password
             typed = field.typed()
-            if typed:
+            if typed:  # kept in the field for this session, and in the keyring when Remember is ticked
                 self._keep(Kind.PROXY, project, typed, remember=field.remember.isChecked())
-                field.edit.clear()
-                self.window.refresh_password_state()
+                if field.remember.isChecked():
+                    self.window.refresh_password_state()
             proxy_password = self.secret(Kind.PROXY, project, ask=ask)
         parent = self.secret(Kind.PARENT, project, ask=ask) if proxy.parent and proxy.parent.user else None
         return setup.Passwords(proxy=proxy_password, parent=parent)
@@ -187,12 +211,9 @@ class ServerActions(QObject):
         secure = credentials.secure_backend_available()
         note = ""
         if not secure and not self.told_insecure:
-            note = (
-                f"No secure keyring is available ({credentials.backend_name()}). Passwords are kept in memory "
-                "until sensorproxy closes, and never written to a file."
-            )
+            note = f"{credentials.NO_SECURE_STORE}; this one is kept in memory until sensorproxy closes."
             self.told_insecure = True
-        dialog = SecretDialog(credentials.LABELS[kind].format(id=ident.split(":", 1)[1]), secure=secure, note=note)
+        dialog = SecretDialog(credentials.describe(kind, project), secure=secure, note=note)
         dialog.setParent(self.window, dialog.windowFlags())
         if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.edit.text():
             raise Abandoned
@@ -218,7 +239,12 @@ class ServerActions(QObject):
 
     # --- outcomes -------------------------------------------------------------------------------
     def _done(self) -> None:
-        self.job = None
+        self.job = self.session = None
+        if self.progress is not None:
+            self.progress.canceled.disconnect(self.cancel)
+            self.progress.close()
+            self.progress.deleteLater()
+            self.progress = None
         self.busyChanged.emit(False)
 
     def _succeeded(self, op: Operation, project: Project, result: Any) -> None:
@@ -278,15 +304,17 @@ class ServerActions(QObject):
             self._report(op, exc, f"An unexpected error stopped the run ({type(exc).__name__}).", detail)
 
     def _report(self, op: Operation, exc: BaseException, message: str, detail: str = "") -> None:
+        """The same failure gets the same headline and words from every operation (and the CLI)."""
         w = self.window
+        title = exc.title if isinstance(exc, RemoteError) else "An unexpected error"
         if op.in_panel:
             if detail:
-                w.panel.finish(False, message, detail)
+                w.panel.finish(False, f"{title}: {message}", detail)
             else:
-                w.panel.finish_error(exc, message)
+                w.panel.finish_error(exc, f"{title}: {message}")
         else:
-            QMessageBox.warning(w, "The server could not be reached" if op.name == "test" else "Stopped", message)
-        w.statusBar().showMessage(message.splitlines()[0])
+            QMessageBox.warning(w, title, message)
+        w.statusBar().showMessage(f"{title}: {message.splitlines()[0]}")
         self.finished.emit(op.name, False)
 
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import accesslog
-from core.model import Project
+from core.model import Project, plural
 from gui import theme
 
 if TYPE_CHECKING:
@@ -97,18 +97,20 @@ class StatusView(QWidget):
         if status.managed is None:
             self.summary.setText(f"<b>{host} has no sensorproxy rules.</b> Apply to set it up.")
         elif differ:
-            self.summary.setText(f"<b>The server differs from the table in {differ} sensor(s).</b> Apply to sync.")
+            self.summary.setText(
+                f"<b>The server differs from the table in {plural(differ, 'sensor')}.</b> Apply to sync."
+            )
         else:
             allowed = len(status.managed.allowed())
-            self.summary.setText(f"<b>The server allows exactly the table's {allowed} enabled sensor(s).</b>")
+            self.summary.setText(f"<b>The server allows exactly the table's {plural(allowed, 'enabled sensor')}.</b>")
 
     def _show_connections(self, status: ServerStatus, project: Project) -> None:
         rows, strangers = status.connections(project)
         tunnelled = sum(seen.result == accesslog.ESTABLISHED for seen in rows)
         self.seen_summary.setText(
             f"<b>Connections</b> (the last {len(status.log):,} lines of {accesslog.LOG_FILE}, refreshed while "
-            f"this tab is open): {tunnelled} of {len(rows)} enabled sensor(s) tunnelled through"
-            + (f"; {len(strangers)} client(s) not in the table" if strangers else "")
+            f"this tab is open): {tunnelled} of {plural(len(rows), 'enabled sensor')} tunnelled through"
+            + (f"; {plural(len(strangers), 'client')} not in the table" if strangers else "")
         )
         self.seen.setRowCount(len(rows) + len(strangers))
         for i, seen in enumerate((*rows, *strangers)):

@@ -45,7 +45,9 @@ def answer_dialogs(*answers: tuple[str, str | None] | tuple[str, str | None, str
             if tick and box.text().startswith(tick[0]):
                 box.setChecked(True)
         buttons = [b for b in dialog.findChildren(QAbstractButton) if b.text().replace("&", "").startswith(button_text)]
-        assert buttons, f"no button {button_text!r} in {dialog.windowTitle()!r}"
+        if not buttons:
+            dialog.close()  # else the test would wait on it forever; the raise below fails the test
+            raise AssertionError(f"no button {button_text!r} in {dialog.windowTitle()!r}")
         buttons[0].click()
         if queue:
             QTimer.singleShot(20, attempt)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import paramiko
 
-from core.model import AuthMethod, SshTarget
+from core.model import AuthMethod, SshTarget, plural
 from core.remote.errors import (
     AuthenticationFailed,
     Cancelled,
@@ -249,7 +249,7 @@ class SshSession:
             finally:
                 sftp.close()
         except (OSError, paramiko.SSHException, EOFError) as exc:
-            raise CommandFailed(f"uploading {len(files)} file(s) to {self.target.host}", -1, str(exc)) from None
+            raise CommandFailed(f"uploading {plural(len(files), 'file')} to {self.target.host}", -1, str(exc)) from None
         return remote
 
     def check(self, result: Result, what: str) -> Result:

@@ -24,7 +24,7 @@ import bcrypt
 
 from core import accesslog, squid
 from core.bundle import INDEX, Bundle
-from core.model import Project
+from core.model import Project, plural
 from core.remote import server
 from core.remote.errors import (
     Cancelled,
@@ -133,7 +133,7 @@ def _steps(state: ServerState, files: list[FileChange], install: bool) -> tuple[
         PlannedStep(
             "backup",
             changed,
-            f"{len(files)} file(s) to {server.BACKUP_ROOT}" if changed else "nothing to back up",
+            f"{plural(len(files), 'file')} to {server.BACKUP_ROOT}" if changed else "nothing to back up",
         ),
         PlannedStep("write", changed, ", ".join(f.path for f in files) or "every file is up to date"),
         PlannedStep("validate", changed, "squid -k parse" if changed else "nothing changed"),

@@ -44,7 +44,7 @@ def test_invalid_edit_shows_problems_instead_of_a_config(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     w.model.setData(w.model.index(0, ADDRESS), "0.0.0.0/0")
     qtbot.waitUntil(lambda: "problem" in w.statusBar().currentMessage())
-    assert "sensors row 1, address" in w.statusBar().currentMessage()
+    assert w.statusBar().currentMessage().startswith("1 problem — first: sensor 1 (Boiler house), address: 0.0.0.0/0")
     assert "cannot be shown until these are fixed" in w.preview.files.toPlainText()
     assert w.isWindowModified()
     w.undo.undo()
@@ -56,7 +56,11 @@ def test_selecting_an_invalid_cell_puts_the_reason_in_the_status_bar(qtbot, tmp_
     w = open_window(qtbot, EXAMPLE, tmp_path)
     w.model.setData(w.model.index(2, ADDRESS), "10.0.0.300")
     w.table.setCurrentIndex(w.filter.mapFromSource(w.model.index(2, ADDRESS)))
-    assert w.statusBar().currentMessage().startswith("Row 3: '10.0.0.300' is not an IPv4 or IPv6 address")
+    assert (
+        w.statusBar()
+        .currentMessage()
+        .startswith("sensor 3 (Packaging line 2): '10.0.0.300' is not an IPv4 or IPv6 address")
+    )
 
 
 def test_form_problems_appear_under_their_field(qtbot, tmp_path):
@@ -127,13 +131,13 @@ def test_closing_with_unsaved_changes_asks_and_can_cancel(qtbot, tmp_path, monke
 def test_paste_rows_reports_bad_rows_and_pastes_the_good_ones_as_one_undo_step(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     QGuiApplication.clipboard().setText("Pump A\t10.9.0.1\tnorth\nbroken\t10.9.0.300\nPump B\t10.9.0.2\n")
-    seen = answer_dialogs(("Paste the 2 good row(s)", None))
+    seen = answer_dialogs(("Paste the 2 good rows", None))
     w.paste_rows()
     qtbot.waitUntil(lambda: w.model.rowCount() == 7)  # read in a worker thread
     assert "line 2: '10.9.0.300' is not an IPv4 or IPv6 address" in seen.texts[0]
     assert [s.name for s in w.model.sensors()[-2:]] == ["Pump A", "Pump B"]
     assert w.model.sensors()[-2].notes == "north"
-    assert w.undo.undoText() == "Paste 2 sensor(s)"
+    assert w.undo.undoText() == "Paste 2 sensors"
     w.undo.undo()
     assert w.model.rowCount() == 5
 
@@ -155,7 +159,7 @@ def test_import_and_export_csv(qtbot, tmp_path):
     imported = csvio.read(EXAMPLE_CSV).sensors
     qtbot.waitUntil(lambda: w.model.rowCount() > 0)
     assert w.model.sensors() == imported
-    assert w.undo.undoText() == f"Import {len(imported)} sensor(s)"
+    assert w.undo.undoText() == f"Import {len(imported)} sensors"
     out = tmp_path / "out.csv"
     csvio.write(w.model.sensors(), out)
     assert csvio.read(out).sensors == imported
@@ -279,13 +283,19 @@ def test_without_a_secure_keyring_nothing_is_stored_and_the_user_is_told_once(qt
     w = open_window(qtbot, EXAMPLE, tmp_path)
     qtbot.waitUntil(lambda: not w.form.password.remember.isEnabled())  # checked once the window shows
     assert not w.form.password.remember.isChecked()
-    assert "kept in memory only" in w.form.password.remember.toolTip()
+    assert w.form.password.remember.toolTip() == (
+        "No secure password store on this computer (no Secret Service running): passwords are asked each time; "
+        "this one is kept in memory until sensorproxy closes"
+    )
     project = w.project()
     seen = answer_dialogs(("OK", "ssh-Secret-1", "Remember"), ("OK", "sudo-Secret-2"))
     assert w.server.secret(Kind.SSH, project) == "ssh-Secret-1"
     assert w.server.secret(Kind.SUDO, project) == "sudo-Secret-2"
-    assert "No secure keyring is available (keyring.backends.fail.Keyring)" in seen.texts[0]
-    assert "No secure keyring" not in seen.texts[1]
+    assert "SSH password of commissioning on proxy.north-plant.example:" in seen.texts[0]
+    assert "No secure password store on this computer (no Secret Service running)" in seen.texts[0]
+    assert "keyring." not in seen.texts[0]  # no backend class names
+    assert "sudo password of commissioning on proxy.north-plant.example:" in seen.texts[1]
+    assert "No secure password store" not in seen.texts[1]
     assert w.server.secret(Kind.SSH, project) == "ssh-Secret-1"  # kept for the session, not asked again
     w.settings.sync()
     written = [f for f in tmp_path.rglob("*") if f.is_file()]
@@ -296,7 +306,7 @@ def test_about_names_the_keyring_backend(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     seen = answer_dialogs(("OK", None))
     w.about()
-    assert "Keyring:</b> tests.conftest.MemoryKeyring" in seen.texts[0]
+    assert "Passwords:</b> tests.conftest.MemoryKeyring" in seen.texts[0]
 
 
 def test_the_window_title_uses_the_site_of_the_form(qtbot, tmp_path):

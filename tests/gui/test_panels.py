@@ -60,14 +60,14 @@ def test_status_view_marks_sensors_that_differ(qtbot):
     view.show_status("192.0.2.10", server, make_project(Sensor("Both", "10.0.0.2"), Sensor("New", "10.0.0.3")))
     assert view.fields["Squid"].text() == "5.7; running; enabled at boot"
     assert view.fields["Port"].text() == "3130: listening"
-    assert "differs from the table in 2 sensor(s)" in view.summary.text()
+    assert "differs from the table in 2 sensors" in view.summary.text()
     rows = {
         view.table.item(r, 0).text(): view.table.item(r, 2).text() + "/" + view.table.item(r, 3).text()
         for r in range(view.table.rowCount())
     }
     assert rows == {"10.0.0.1": "yes/NO", "10.0.0.2": "yes/yes", "10.0.0.3": "NO/yes"}
     view.show_status("192.0.2.10", server, make_project(Sensor("Old", "10.0.0.1"), Sensor("Both", "10.0.0.2")))
-    assert "allows exactly the table's 2 enabled sensor(s)" in view.summary.text()
+    assert "allows exactly the table's 2 enabled sensors" in view.summary.text()
 
 
 def test_dark_scheme_is_applied_and_colours_follow_it(qapp, monkeypatch):

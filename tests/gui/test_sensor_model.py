@@ -49,7 +49,7 @@ def test_edit_marks_invalid_cell_with_core_reason_and_undo_restores(qapp):
 def test_duplicate_name_is_marked_on_the_second_row(qapp):
     model, _ = make()
     model.setData(model.index(1, NAME), "plc-1")
-    assert "also the name of row 1" in model.data(model.index(1, NAME), Qt.ItemDataRole.ToolTipRole)
+    assert "also the name of sensor 1 (" in model.data(model.index(1, NAME), Qt.ItemDataRole.ToolTipRole)
     assert model.data(model.index(0, NAME), Qt.ItemDataRole.ToolTipRole) is None
 
 

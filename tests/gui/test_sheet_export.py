@@ -54,7 +54,7 @@ def test_an_invalid_project_gives_no_sheet(qtbot, tmp_path):
     w.form.host.setText("bad host!")
     seen = answer_dialogs(("OK", None))
     assert not w.export_sheet(tmp_path / "x.pdf")
-    assert "ssh.host" in seen.texts[0]
+    assert "Server: 'bad host!' is not an IP address" in seen.texts[0]
     assert not (tmp_path / "x.pdf").exists()
 
 

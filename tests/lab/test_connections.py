@@ -73,7 +73,7 @@ def test_access_log_shows_who_tunnelled_who_was_denied_and_who_failed_to_log_in(
     with qtbot.waitSignal(w.server.finished, timeout=60_000) as done:
         w.server.run("status")
     assert done.args == ["status", True]
-    assert "1 of 3 enabled sensor(s) tunnelled through; " in w.status_view.seen_summary.text()
+    assert "1 of 3 enabled sensors tunnelled through; " in w.status_view.seen_summary.text()
     states = [w.model.index(r, STATE).data() for r in range(w.model.rowCount())]
     assert states == [ESTABLISHED, AUTH_FAILED, "ready"]
     shown = [w.status_view.seen.item(r, 0).text() for r in range(w.status_view.seen.rowCount())]
