@@ -208,10 +208,8 @@ def _confirm_first(args: argparse.Namespace, question: str) -> None:
 
 def cmd_credentials(args: argparse.Namespace) -> int:
     project = projectfile.load(args.project)
-    print(
-        f"keyring backend: {credentials.backend_name()}"
-        f"{'' if credentials.secure_backend_available() else ' (not secure: nothing can be stored)'}"
-    )
+    secure = credentials.secure_backend_available()
+    print(f"passwords: {credentials.backend_name() if secure else credentials.NO_SECURE_STORE}")
     kinds = [Kind(args.kind)] if args.kind else list(Kind)
     if args.action == "status":
         for kind in kinds:

@@ -130,7 +130,7 @@ def get(kind: Kind, project: Project) -> str | None:
 
 def store(kind: Kind, project: Project, secret: str) -> None:
     if not secure_backend_available():
-        raise NoSecureStorage(f"no secure keyring is available ({backend_name()}); nothing was stored")
+        raise NoSecureStorage(f"{NO_SECURE_STORE[0].lower()}{NO_SECURE_STORE[1:]}; nothing was stored")
     keyring = _keyring()
     try:
         keyring.set_password(SERVICE, identity(kind, project), secret)

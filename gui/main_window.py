@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         form_scroll = QScrollArea()
         form_scroll.setWidget(self.form)
         form_scroll.setWidgetResizable(True)
+        form_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # not a Tab stop; it scrolls to the focused field
         self.preview_page = LazyPage(self._make_preview)
         self.apply_page = LazyPage(self._make_panel)
         self.status_page = LazyPage(self._make_status_view)
@@ -165,8 +166,8 @@ class MainWindow(QMainWindow):
         self.model.rowsRemoved.connect(self._show_empty_hint)
         self.model.modelReset.connect(self._show_empty_hint)
         self._show_empty_hint()
-        QWidget.setTabOrder(self.search, self.table)
-        QWidget.setTabOrder(self.table, self.form.site)
+        # filter → table → the pages' tabs → the form, as the window reads left to right
+        QWidget.setTabOrder(self.search, self.table)  # then the pages' tabs and the form, left to right
         self._validity = ""
         # A menu's status tips clear the status bar; the validity summary comes back after them.
         self.statusBar().messageChanged.connect(lambda text: text or self.statusBar().showMessage(self._validity))

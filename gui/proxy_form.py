@@ -152,9 +152,8 @@ class ProxyForm(QWidget):
         self.allowlist.setTabChangesFocus(True)
         self.allowlist.setPlaceholderText("one per line; .example.net covers every subdomain")
         # Six lines: the four Azure defaults and two more in view without scrolling.
-        margins = self.allowlist.contentsMargins()
         lines = self.allowlist.fontMetrics().lineSpacing() * 6 + 2 * self.allowlist.document().documentMargin()
-        self.allowlist.setFixedHeight(int(lines) + margins.top() + margins.bottom())
+        self.allowlist.setFixedHeight(int(lines) + 2 * self.allowlist.frameWidth() + 2)
         defaults = QPushButton("Azure defaults")
         defaults.setToolTip("Reset to the destinations Defender for IoT sensors need")
         defaults.clicked.connect(lambda: self.allowlist.setPlainText("\n".join(DEFAULT_ALLOWLIST)))

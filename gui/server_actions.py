@@ -124,7 +124,7 @@ class ServerActions(QObject):
                 return
         try:
             ssh = self._ssh_secrets(project)
-            passwords = self.passwords(project, ask=name == "apply")
+            passwords = self.passwords(project, ask=False)  # what is missing is asked once the server answers
         except Abandoned:
             self.window.statusBar().showMessage("Cancelled: a password was not given", 5000)
             return
@@ -307,14 +307,15 @@ class ServerActions(QObject):
         """The same failure gets the same headline and words from every operation (and the CLI)."""
         w = self.window
         title = exc.title if isinstance(exc, RemoteError) else "An unexpected error"
+        headed = message if message.startswith(title) else f"{title}: {message}"
         if op.in_panel:
             if detail:
-                w.panel.finish(False, f"{title}: {message}", detail)
+                w.panel.finish(False, headed, detail)
             else:
-                w.panel.finish_error(exc, f"{title}: {message}")
+                w.panel.finish_error(exc, headed)
         else:
             QMessageBox.warning(w, title, message)
-        w.statusBar().showMessage(f"{title}: {message.splitlines()[0]}")
+        w.statusBar().showMessage(headed.splitlines()[0])
         self.finished.emit(op.name, False)
 
 

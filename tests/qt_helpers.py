@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QAbstractButton, QApplication, QCheckBox, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QCheckBox,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 from core import projectfile
 from core.model import Project
@@ -98,3 +107,65 @@ def texts(widget: QWidget) -> str:
     parts += [w.text() for w in widget.findChildren(QLineEdit) if w.echoMode() == QLineEdit.EchoMode.Normal]
     parts += [w.toPlainText() for w in widget.findChildren(QWidget) if hasattr(w, "toPlainText")]
     return "\n".join(parts)
+
+
+@dataclass
+class Dialogs:
+    """The modal dialogs seen (title, text) while a block ran, each answered by the next handler."""
+
+    titles: list[str]
+    texts: list[str]
+    handlers: list[Callable[[QWidget], None]]
+
+
+_WAITING: list[Dialogs] = []  # handlers still waiting for a dialog; dropped when a test ends
+
+
+def stop_answering() -> None:
+    """At the end of a test: a handler left waiting must not answer the next test's dialog."""
+    for dialogs in _WAITING:
+        dialogs.handlers.clear()
+    _WAITING.clear()
+
+
+def answer_next(*handlers: Callable[[QWidget], None]) -> Dialogs:
+    """Answer the next modal dialogs, one handler each, and note their titles and texts."""
+    dialogs = Dialogs([], [], list(handlers))
+    _WAITING.append(dialogs)
+    answered: list[QWidget] = []
+
+    def poll() -> None:
+        if not dialogs.handlers:
+            return
+        dialog = QApplication.activeModalWidget()
+        if dialog is not None and not any(dialog is d for d in answered):
+            answered.append(dialog)
+            dialogs.titles.append(dialog.windowTitle())
+            dialogs.texts.append(dialog.text() if isinstance(dialog, QMessageBox) else "")
+            dialogs.handlers.pop(0)(dialog)
+        if dialogs.handlers:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(0, poll)
+    return dialogs
+
+
+def choose_file(path: Path) -> Callable[[QWidget], None]:
+    def handle(dialog: QWidget) -> None:
+        assert isinstance(dialog, QFileDialog), dialog.windowTitle()
+        dialog.findChild(QLineEdit, "fileNameEdit").setText(str(path))
+        dialog.accept()
+
+    return handle
+
+
+def close(dialog: QWidget) -> None:
+    dialog.close()
+
+
+def press(button: QMessageBox.StandardButton) -> Callable[[QWidget], None]:
+    def handle(dialog: QWidget) -> None:
+        assert isinstance(dialog, QMessageBox), dialog.windowTitle()
+        dialog.button(button).click()
+
+    return handle

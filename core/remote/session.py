@@ -159,10 +159,9 @@ class SshSession:
         if isinstance(exc, FileNotFoundError):
             return ConnectFailed(f"the key file {t.key_path} does not exist")
         if isinstance(exc, paramiko.SSHException) and "protocol banner" in str(exc):
-            return NotSsh(
-                f"port {t.port} on {t.host} answers, but not as an SSH server "
-                f"(it sent no SSH greeting within {BANNER_TIMEOUT:.0f} s); check the SSH port"
-            )
+            hung_up = isinstance(exc.__context__, EOFError | ConnectionResetError)
+            why = "it hung up without an SSH greeting" if hung_up else f"no SSH greeting within {BANNER_TIMEOUT:.0f} s"
+            return NotSsh(f"port {t.port} on {t.host} answers, but not as an SSH server ({why}); check the SSH port")
         if isinstance(exc, paramiko.SSHException) and "No authentication methods" in str(exc):
             return SecretNeeded("password", f"{t.user}@{t.host} logs in with a password")
         if isinstance(exc, OSError | EOFError | paramiko.SSHException):  # EOFError: it hung up mid-handshake

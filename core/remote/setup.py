@@ -440,6 +440,7 @@ def apply(
     run = Run(session, layout, emit or (lambda _e: None), cancel or (lambda: False), dpkg_timeout=dpkg_timeout)
     start = time.monotonic()
     run.connect()
+    _require_passwords(project, passwords)  # asked for once the server has answered, before any change
     with run.preflight() as state:
         state = run.install(state, bundle)
         secrets = _secrets(project, state, layout, passwords)
@@ -448,15 +449,20 @@ def apply(
     return Outcome(changed, plan, run.backup_set, time.monotonic() - start, len(session.commands))
 
 
-def _secrets(project: Project, state: ServerState, layout: squid.SquidLayout, passwords: Passwords) -> squid.Secrets:
+def _require_passwords(project: Project, passwords: Passwords) -> None:
     proxy = project.proxy
-    pw_hash = None
-    if proxy.auth_enabled:
-        if not passwords.proxy:
-            raise SecretNeeded("proxy_password", f"proxy authentication is on for user {proxy.auth_user}")
-        pw_hash = proxy_password_hash(state.text(layout.passwd_file), proxy.auth_user, passwords.proxy)
+    if proxy.auth_enabled and not passwords.proxy:
+        raise SecretNeeded("proxy_password", f"proxy authentication is on for user {proxy.auth_user}")
     if proxy.parent and proxy.parent.user and not passwords.parent:
         raise SecretNeeded("parent_password", f"the parent proxy login {proxy.parent.user}")
+
+
+def _secrets(project: Project, state: ServerState, layout: squid.SquidLayout, passwords: Passwords) -> squid.Secrets:
+    _require_passwords(project, passwords)
+    proxy = project.proxy
+    pw_hash = None
+    if proxy.auth_enabled and passwords.proxy:
+        pw_hash = proxy_password_hash(state.text(layout.passwd_file), proxy.auth_user, passwords.proxy)
     return squid.Secrets(proxy_password_hash=pw_hash, parent_password=passwords.parent)
 
 

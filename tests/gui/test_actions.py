@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMenu, QMessageBox, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QToolBar
 
 from core import projectfile
 from core.model import Project, ProxySettings, Sensor, SshTarget
@@ -26,7 +26,7 @@ from core.remote.errors import NotSsh
 from gui.main_window import MainWindow
 from gui.sensor_model import NAME
 from tests.conftest import ROOT
-from tests.qt_helpers import open_window
+from tests.qt_helpers import answer_next, choose_file, close, open_window, press
 
 EXAMPLE_CSV = ROOT / "resources" / "example" / "sensors.csv"
 
@@ -59,54 +59,6 @@ def listener() -> Iterator[Listener]:
     server = Listener()
     yield server
     server.close()
-
-
-@dataclass
-class Dialogs:
-    """The modal dialogs seen (title, text) while a block ran, each answered by the next handler."""
-
-    titles: list[str]
-    texts: list[str]
-    handlers: list[Callable[[QWidget], None]]
-
-
-def answer_next(*handlers: Callable[[QWidget], None]) -> Dialogs:
-    dialogs = Dialogs([], [], list(handlers))
-    answered: list[QWidget] = []
-
-    def poll() -> None:
-        dialog = QApplication.activeModalWidget()
-        if dialog is not None and not any(dialog is d for d in answered):
-            answered.append(dialog)
-            dialogs.titles.append(dialog.windowTitle())
-            dialogs.texts.append(dialog.text() if isinstance(dialog, QMessageBox) else "")
-            dialogs.handlers.pop(0)(dialog)
-        if dialogs.handlers:
-            QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(0, poll)
-    return dialogs
-
-
-def choose_file(path: Path) -> Callable[[QWidget], None]:
-    def handle(dialog: QWidget) -> None:
-        assert isinstance(dialog, QFileDialog), dialog.windowTitle()
-        dialog.findChild(QLineEdit, "fileNameEdit").setText(str(path))
-        dialog.accept()
-
-    return handle
-
-
-def close(dialog: QWidget) -> None:
-    dialog.close()
-
-
-def press(button: QMessageBox.StandardButton) -> Callable[[QWidget], None]:
-    def handle(dialog: QWidget) -> None:
-        assert isinstance(dialog, QMessageBox), dialog.windowTitle()
-        dialog.button(button).click()
-
-    return handle
 
 
 def site(port: int) -> Project:

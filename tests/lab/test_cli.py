@@ -106,7 +106,11 @@ def test_new_import_apply_status_rollback_remove(lab: Lab, tmp_path: Path):
     assert missing.returncode == 1
     assert "SENSORPROXY_PROXY_PASSWORD" in missing.stderr
 
-    assert cli(tmp_path, "remove", str(project), env=env).returncode == 0
+    no_terminal = cli(tmp_path, "remove", str(project), env=env)
+    assert no_terminal.returncode == 2
+    assert "there is no terminal to ask on: pass --yes" in no_terminal.stderr
+    assert lab.curl("sp-s1", credentials="sensors:Cli-pass-7")[:2] == (200, 200)  # nothing was removed
+    assert cli(tmp_path, "remove", str(project), "--yes", env=env).returncode == 0
     assert lab.curl("sp-s1", credentials="sensors:Cli-pass-7")[:2] == (403, 0)
-    assert cli(tmp_path, "rollback", str(project), env=env).returncode == 0
+    assert cli(tmp_path, "rollback", str(project), "--yes", env=env).returncode == 0
     assert lab.curl("sp-s1", credentials="sensors:Cli-pass-7")[:2] == (200, 200)

@@ -89,7 +89,7 @@ def test_refusing_the_host_key_sends_nothing(lab, qtbot, tmp_path):
     assert run(qtbot, w, "apply") == ["apply", False]
 
     assert seen.titles == ["Unknown server"]
-    assert w.panel.outcome.text() == "The server's host key was not trusted; nothing was sent to it."
+    assert w.panel.outcome.text() == "Unknown server: The server's host key was not trusted; nothing was sent to it."
     assert not known.app_file.exists()
     assert squid_files() == before
 
@@ -154,7 +154,7 @@ def test_secrets_from_the_real_keyring_never_leak(lab, qtbot, tmp_path, secret_s
     seen = answer_dialogs(("OK", SUDO_PASSWORD, "Remember"))
     assert run(qtbot, w, "apply") == ["apply", True], w.panel.outcome.text()
     assert seen.titles == ["Password needed"]
-    assert f"sudo password for {SUDO_USER}@{SERVER_IP}:{SSH_PORT}" in seen.texts[0]
+    assert f"sudo password of {SUDO_USER} on {SERVER_IP} (SSH port {SSH_PORT}):" in seen.texts[0]
     assert keyring.get_password("sensorproxy", f"sudo:{SUDO_USER}@{SERVER_IP}:{SSH_PORT}") == SUDO_PASSWORD
     assert keyring.get_password("sensorproxy", "proxy:GUI lab:gui-sensors") == PROXY_PASSWORD
     assert w.form.password.stored

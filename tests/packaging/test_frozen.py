@@ -51,7 +51,7 @@ def test_frozen_window_shows_and_exits(built, tmp_path):
 def test_frozen_keyring_is_the_secret_service(built, secret_service, tmp_path):
     proc = run([str(built / "sensorproxy"), "credentials", "status", str(EXAMPLE)], env=secret_service.env)
     assert proc.returncode == 0, proc.stderr
-    assert "keyring backend: keyring.backends.SecretService.Keyring" in proc.stdout
+    assert "passwords: keyring.backends.SecretService.Keyring" in proc.stdout
     assert "not secure" not in proc.stdout
 
 

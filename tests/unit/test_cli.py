@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
 from cli.main import main
 from core import projectfile
-from core.model import Sensor
+from core.model import Sensor, SshTarget
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"
@@ -209,3 +211,28 @@ def test_console_script_help_documents_exit_codes():
     assert "exit codes:" in out
     for command in ("new", "import-csv", "export-csv", "validate", "render"):
         assert command in out
+
+
+def test_a_port_that_is_not_ssh_gets_the_windows_words_and_no_traceback(tmp_path):
+    """The same failure reads the same from the command line as from the window: one plain sentence."""
+    from tests.gui.test_actions import Listener
+
+    listener = Listener()
+    try:
+        path = tmp_path / "site.toml"
+        projectfile.save(
+            replace(projectfile.load(EXAMPLE), ssh=SshTarget("127.0.0.1", "root", port=listener.port)), path
+        )
+        env = {**os.environ, "SENSORPROXY_CONFIG_DIR": str(tmp_path / "config"), "SENSORPROXY_PROXY_PASSWORD": "x"}
+        proc = subprocess.run(
+            [sys.executable, "-m", "cli", "plan", str(path)],
+            capture_output=True, text=True, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        listener.close()
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"sensorproxy: No SSH server on that port: port {listener.port} on 127.0.0.1 answers, but not as an SSH "
+        "server (it hung up without an SSH greeting); check the SSH port"
+    ]
+    assert listener.connections == 1

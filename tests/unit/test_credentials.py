@@ -62,7 +62,7 @@ def test_missing_secret_says_how_to_provide_it(memory):
 def test_no_secure_backend_never_falls_back_to_plaintext(no_backend, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     assert not credentials.secure_backend_available()
-    with pytest.raises(NoSecureStorage, match="no secure keyring"):
+    with pytest.raises(NoSecureStorage, match="no secure password store on this computer"):
         credentials.store(Kind.PROXY, PROJECT, "s3cret")
     assert credentials.get(Kind.PROXY, PROJECT) is None
     assert not credentials.forget(Kind.PROXY, PROJECT)
@@ -78,5 +78,5 @@ def test_cli_credentials_status_without_backend(no_backend, capsys, tmp_path):
     projectfile.save(PROJECT, path)
     assert main(["credentials", "status", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "not secure: nothing can be stored" in out
+    assert "passwords: No secure password store on this computer (no Secret Service running)" in out
     assert "proxy:Test Site:sensors" in out
