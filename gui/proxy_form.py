@@ -145,8 +145,10 @@ class ProxyForm(QWidget):
         self.auth_user = QLineEdit()
         self.password = PasswordField("Proxy password")
         self.connect_only = QCheckBox("Only HTTPS tunnels (CONNECT to port 443)")
-        self.allow_wide = QCheckBox(f"{WIDE_RANGES_CONTROL} (subnets wider than /16 or /48)")
-        self.allow_wide.setToolTip("A wide subnet lets every device in it use the proxy; leave this off unless meant")
+        self.allow_wide = QCheckBox(WIDE_RANGES_CONTROL)
+        self.allow_wide.setToolTip(
+            "Sensor subnets wider than /16 (IPv4) or /48 (IPv6) let every device in them use the proxy"
+        )
         self.allowlist_enabled = QCheckBox("Only these destinations")
         self.allowlist = QPlainTextEdit()
         self.allowlist.setTabChangesFocus(True)

@@ -9,8 +9,8 @@ from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 # resources/ beside gui/ in a checkout and in the frozen app; share/sensorproxy in a wheel install.
 ICONS = next(
@@ -31,9 +31,25 @@ def icon(name: str) -> QIcon:
     return QIcon(str(path))
 
 
+class _Style(QProxyStyle):
+    """Fusion, with a check box's and radio button's box outlined in the text's muted colour: Fusion
+    draws it a shade darker than the window, which on a dark window leaves an unticked box invisible."""
+
+    def drawPrimitive(
+        self, element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter, widget: QWidget | None = None
+    ) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element == QStyle.PrimitiveElement.PE_IndicatorCheckBox and is_dark():
+            painter.save()
+            painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+            painter.restore()
+
+
 def apply(app: QApplication) -> None:
     """Fusion in the current scheme, and follow the system when it switches between light and dark."""
-    app.setStyle("Fusion")
+    app.setStyle(_Style("Fusion"))
     app.setWindowIcon(icon("app"))
     _use_scheme(app)
     app.styleHints().colorSchemeChanged.connect(lambda _scheme: _use_scheme(app))
@@ -72,6 +88,7 @@ def _dark_palette() -> QPalette:
         p.setColor(r, QColor(c))
     for r in (role.Text, role.ButtonText, role.WindowText):
         p.setColor(group.Disabled, r, QColor("#7a7e85"))
+    p.setColor(group.Disabled, role.Base, QColor("#2b2d30"))  # a disabled field looks like the window, not a field
     return p
 
 

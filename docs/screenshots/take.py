@@ -55,7 +55,7 @@ APPLY_EVENTS = [
     LogEvent("preflight", "Debian GNU/Linux 12 (bookworm) (amd64), Squid 5.7, systemd, running"),
     StepEvent("install", Status.UNCHANGED, "Squid 5.7 is installed"),
     StepEvent("backup", Status.CHANGED, ""),
-    LogEvent("backup", "2 file(s) saved to /var/backups/sensorproxy/20261128T141502.120934Z"),
+    LogEvent("backup", "2 files saved to /var/backups/sensorproxy/20261128T141502.120934Z"),
     StepEvent("write", Status.CHANGED, ""),
     StepEvent("validate", Status.CHANGED, ""),
     LogEvent("validate", "squid -k parse: no errors"),
@@ -113,6 +113,17 @@ def main() -> None:
     theme.apply(app)
     window.show_tab(window.preview)
     shoot(window, "5-dark-preview")
+
+    # The form at the smallest and a large window size, in both schemes: nothing cut off or unreadable.
+    window.form.auth.setCurrentIndex(window.form.auth.findText("Password"))
+    window.form.sudo.setFocus()
+    window.tabs.setCurrentIndex(0)
+    for scheme in ("light", "dark"):
+        os.environ[theme.THEME_ENV] = scheme
+        theme.apply(app)
+        for width, height in ((1024, 700), (1400, 900)):
+            window.resize(width, height)
+            shoot(window, f"6-form-{scheme}-{width}x{height}")
     window._form_dirty = False
     window.undo.setClean()
     window.close()

@@ -389,3 +389,31 @@ def test_no_table_trap_for_the_keyboard(qtbot, tmp_path):
     w = active(qtbot, open_window(qtbot, project(22), tmp_path))
     assert isinstance(w.table, QTableView)
     assert not w.table.tabKeyNavigation()
+
+
+@pytest.fixture
+def dark(monkeypatch):
+    from gui import theme
+
+    app = QApplication.instance()
+    palette, style = app.palette(), app.style().name()
+    monkeypatch.setenv(theme.THEME_ENV, "dark")
+    theme.apply(app)
+    yield app
+    app.setStyle(style)
+    app.setPalette(palette)
+
+
+def test_in_the_dark_scheme_an_unticked_box_and_a_disabled_field_are_plain_to_see(qtbot, tmp_path, dark):
+    w = active(qtbot, open_window(qtbot, project(22), tmp_path))
+    box = w.form.allow_wide
+    assert not box.isChecked()
+    window = dark.palette().color(dark.palette().ColorRole.Window).lightness()
+    image = box.grab().toImage()
+    indicator = [image.pixelColor(x, y).lightness() for x in range(box.height()) for y in range(box.height())]
+    assert max(indicator) - window > 60  # the box's outline stands out from the window
+    enabled, disabled = w.form.host, w.form.key_path  # key path: disabled while logging in by password
+    w.form.auth.setCurrentIndex(w.form.auth.findText("Password"))
+    assert not disabled.isEnabled()
+    middle = QPoint(disabled.width() - 4, disabled.height() // 2)  # past the text, on the field's own colour
+    assert disabled.grab().toImage().pixelColor(middle) != enabled.grab().toImage().pixelColor(middle)

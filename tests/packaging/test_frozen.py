@@ -11,19 +11,8 @@ from pathlib import Path
 import pytest
 
 from core import __version__
-from tests.conftest import ROOT, require, require_tool
-
-EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"
-DIST = ROOT / "build" / "dist" / "sensorproxy"
-DEB = ROOT / "build" / f"sensorproxy_{__version__}_amd64.deb"
-
-
-@pytest.fixture(scope="module")
-def built() -> Path:
-    require_tool("dpkg-deb")
-    proc = subprocess.run([str(ROOT / "packaging" / "build")], capture_output=True, text=True, timeout=900, cwd=ROOT)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return DIST
+from tests.conftest import require, require_tool
+from tests.packaging.conftest import DEB, EXAMPLE
 
 
 def run(argv: list[str], env: dict[str, str] | None = None, home: Path | None = None):
