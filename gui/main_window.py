@@ -596,8 +596,21 @@ class MainWindow(QMainWindow):
             return None
         return project
 
-    def export_sheet(self, path: Path | None = None) -> bool:
+    def _sheet_project(self) -> Project | None:
+        """The project, if it is valid and gives sensors an address they can use; else say why."""
         if (project := self.valid_project()) is None:
+            return None
+        from core import sheet
+
+        try:
+            sheet.proxy_host(project)
+        except sheet.SheetError as exc:
+            QMessageBox.warning(self, "The sheet cannot be made", f"{str(exc)[0].upper()}{str(exc)[1:]}.")
+            return None
+        return project
+
+    def export_sheet(self, path: Path | None = None) -> bool:
+        if (project := self._sheet_project()) is None:
             return False
         path = path or self._ask_path("Export commissioning sheet", "sheet.pdf", SHEET_FILTER)
         if path is None:
@@ -615,7 +628,7 @@ class MainWindow(QMainWindow):
         return self._export(path, write, f"Commissioning sheet written to {path}")
 
     def print_sheet(self) -> None:
-        if (project := self.valid_project()) is None:
+        if (project := self._sheet_project()) is None:
             return
         from core import sheet
         from gui import sheet_export

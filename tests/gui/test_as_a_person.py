@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -86,7 +86,7 @@ def project(port: int, **proxy: object) -> Project:
     return Project(
         site="Turbine Site",
         ssh=SshTarget(host="127.0.0.1", user="root", port=port),
-        proxy=ProxySettings(sensor_host="10.77.0.1", **proxy),  # type: ignore[arg-type]
+        proxy=ProxySettings(**{"sensor_host": "10.77.0.1", **proxy}),  # type: ignore[arg-type]
         sensors=(Sensor("PLC-1", "10.77.0.5"), Sensor("Alpha", "10.77.0.6"), Sensor("Mixer", "10.77.0.7")),
     )
 
@@ -417,3 +417,19 @@ def test_in_the_dark_scheme_an_unticked_box_and_a_disabled_field_are_plain_to_se
     assert not disabled.isEnabled()
     middle = QPoint(disabled.width() - 4, disabled.height() // 2)  # past the text, on the field's own colour
     assert disabled.grab().toImage().pixelColor(middle) != enabled.grab().toImage().pixelColor(middle)
+
+
+def test_the_sheet_is_refused_while_sensors_would_be_told_a_loopback_address(qtbot, tmp_path):
+    tunnel = project(2222, sensor_host="")  # SSH through a tunnel on 127.0.0.1; no address for sensors yet
+    w = active(qtbot, open_window(qtbot, tunnel, tmp_path))
+    seen = answer_dialogs(("OK", None))
+    sheet_action = next(a for a in w.findChildren(QAction) if a.text() == "Export commissioning &sheet…")
+    sheet_action.trigger()
+    assert seen.titles == ["The sheet cannot be made"]
+    assert "The SSH host 127.0.0.1 is a loopback address" in seen.texts[0]
+    assert "fill in “Address sensors use”" in seen.texts[0]
+    w.form.sensor_host.setText("127.0.0.1")
+    qtbot.waitUntil(lambda: not w.form.errors["proxy.sensor_host"].isHidden())
+    assert "127.0.0.1 is a loopback address: sensors cannot reach the proxy there" in (
+        w.form.errors["proxy.sensor_host"].text()
+    )
