@@ -236,3 +236,15 @@ def test_a_port_that_is_not_ssh_gets_the_windows_words_and_no_traceback(tmp_path
         "server (it hung up without an SSH greeting); check the SSH port"
     ]
     assert listener.connections == 1
+
+
+def test_a_missing_password_names_the_real_project_file_and_asks_in_words(tmp_path, capsys, monkeypatch, memory):
+    path = tmp_path / "turbine.toml"
+    path.write_bytes(EXAMPLE.read_bytes())
+    monkeypatch.delenv("SENSORPROXY_PROXY_PASSWORD", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert run("sheet", path, tmp_path / "sheet.csv", "--with-password") == 1
+    err = capsys.readouterr().err
+    assert "the password of proxy user sensors (site North Plant) is needed" in err
+    assert f"`sensorproxy credentials set {path} proxy`" in err
+    assert "PROJECT" not in err
