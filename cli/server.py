@@ -32,16 +32,19 @@ def _ask(question: str) -> bool:
     return sys.stdin.isatty() and input(f"{question} [y/N] ").strip().lower() in {"y", "yes"}
 
 
-def confirm(args: argparse.Namespace, question: str) -> bool:
-    """--yes, or a yes typed on the terminal; with neither a terminal nor --yes the command line is
-    incomplete (exit 2) rather than a silent no."""
-    if args.yes:
-        return True
-    if not sys.stdin.isatty():
+def can_confirm(args: argparse.Namespace, question: str) -> None:
+    """Before connecting: with neither --yes nor a terminal to ask on, the command line is incomplete
+    (exit 2), rather than a silent no after the connection."""
+    if not args.yes and not sys.stdin.isatty():
         raise UsageError(
             f"{question.rstrip('?')}: this changes the server, and there is no terminal to ask on: pass --yes"
         )
-    return _ask(question)
+
+
+def confirm(args: argparse.Namespace, question: str) -> bool:
+    """--yes, or a yes typed on the terminal."""
+    can_confirm(args, question)
+    return args.yes or _ask(question)
 
 
 def connect(project: Project, source: credentials.Source, accept: str | None, *, confirm: bool) -> SshSession:
@@ -113,6 +116,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     offline = bundle.load(args.bundle) if args.bundle else None  # a damaged bundle stops before any SSH
+    can_confirm(args, f"Apply {args.project.name} to its server?")
 
     def work(project: Project, session: SshSession, source: credentials.Source) -> int:
         pw = passwords(project, source)

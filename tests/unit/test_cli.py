@@ -248,3 +248,20 @@ def test_a_missing_password_names_the_real_project_file_and_asks_in_words(tmp_pa
     assert "the password of proxy user sensors (site North Plant) is needed" in err
     assert f"`sensorproxy credentials set {path} proxy`" in err
     assert "PROJECT" not in err
+
+
+def test_apply_without_a_terminal_or_yes_refuses_before_connecting(tmp_path, capsys, monkeypatch):
+    from tests.gui.test_actions import Listener
+
+    listener = Listener()
+    try:
+        path = tmp_path / "site.toml"
+        projectfile.save(
+            replace(projectfile.load(EXAMPLE), ssh=SshTarget("127.0.0.1", "root", port=listener.port)), path
+        )
+        monkeypatch.setattr("sys.stdin", io.StringIO(""))
+        assert run("apply", path) == 2
+    finally:
+        listener.close()
+    assert "there is no terminal to ask on: pass --yes" in capsys.readouterr().err
+    assert listener.connections == 0
