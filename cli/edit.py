@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import difflib
 import re
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from core import projectfile
-from core.model import InvalidProject, Project, Sensor, plural, sensor_label, validate
+from core.model import InvalidProject, ParentProxy, Problem, Project, Sensor, plural, sensor_label, validate
 
 SETTING = re.compile(r"(?P<key>[a-z_.]+)\s*(?P<op>\+=|-=|=)(?P<value>.*)", re.DOTALL)
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
@@ -66,7 +67,7 @@ def apply_setting(data: dict[str, Any], setting: str) -> None:
     table = data
     for t in tables:
         if t == "parent" and "parent" not in table:
-            table["parent"] = {"host": "", "port": 3128, "user": ""}
+            table["parent"] = asdict(ParentProxy(host=""))
         table = table[t]
     current = table[name]
     value = _convert(key, current, text)
@@ -92,9 +93,14 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def _save_if_valid(before: Project, after: Project, path: Path) -> None:
-    """Save `after` unless it has a problem `before` did not have (those are reported, nothing is saved)."""
-    old = {str(p) for p in validate(before)}
-    new = [p for p in validate(after) if str(p) not in old]
+    """Save `after` unless it has a problem `before` did not have (those are reported, nothing is saved).
+    Problems are matched without sensor numbers, which shift when a sensor is removed."""
+
+    def key(p: Problem) -> tuple[str, str, str, str]:
+        return p.section, p.field, p.name, re.sub(r"\bsensor \d+", "sensor", p.message)
+
+    old = {key(p) for p in validate(before)}
+    new = [p for p in validate(after) if key(p) not in old]
     if new:
         raise InvalidProject(new)
     projectfile.save(after, path)
@@ -131,7 +137,7 @@ def cmd_sensor(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction, add: Any) -> None:  # type: ignore[type-arg]
+def add_commands(sub: argparse._SubParsersAction, add: Callable[[str, str], argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
     p = add("set", "change project settings: KEY=VALUE, and KEY+=VALUE or KEY-=VALUE for lists")
     p.add_argument("settings", nargs="+", metavar="KEY=VALUE", help=f"settings: {', '.join(settable_keys())}")
     p.set_defaults(func=cmd_set)

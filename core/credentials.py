@@ -63,9 +63,9 @@ def describe(kind: Kind, project: Project) -> str:
         return f"Passphrase of the SSH key {ssh.key_path}"
     if kind is Kind.PROXY:
         return f"Password of proxy user {proxy.auth_user} (site {project.site})"
-    parent = proxy.parent
-    where = f"{parent.host}:{parent.port}" if parent else "the parent proxy"
-    return f"Password of parent proxy user {parent.user if parent else ''} at {where}"
+    if (parent := proxy.parent) is None:
+        return "Password of the parent proxy"
+    return f"Password of parent proxy user {parent.user} at {parent.host}:{parent.port}"
 
 
 def identity(kind: Kind, project: Project) -> str:
@@ -177,16 +177,16 @@ class Source:
     def require(self, kind: Kind) -> str:
         secret = self.find(kind)
         if secret is None:
-            raise MissingSecret(kind, self.project, self.path)
+            raise MissingSecret(kind, self.project, self.path, asked=self.interactive)
         return secret
 
 
 class MissingSecret(RuntimeError):
-    def __init__(self, kind: Kind, project: Project, path: Path | None = None) -> None:
+    def __init__(self, kind: Kind, project: Project, path: Path | None = None, *, asked: bool = False) -> None:
         self.kind = kind
         what = describe(kind, project)
         what = what if what[:2].isupper() else what[0].lower() + what[1:]  # "SSH …" stays, "Password …" not
         super().__init__(
-            f"the {what} is needed and there is no terminal to ask on: store it with "
+            f"the {what} is needed{'' if asked else ' and there is no terminal to ask on'}: store it with "
             f"`sensorproxy credentials set {path or 'PROJECT'} {kind}`, or set {ENV[kind]}"
         )

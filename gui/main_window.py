@@ -166,7 +166,6 @@ class MainWindow(QMainWindow):
         self.model.rowsRemoved.connect(self._show_empty_hint)
         self.model.modelReset.connect(self._show_empty_hint)
         self._show_empty_hint()
-        # filter → table → the pages' tabs → the form, as the window reads left to right
         QWidget.setTabOrder(self.search, self.table)  # then the pages' tabs and the form, left to right
         self._validity = ""
         # A menu's status tips clear the status bar; the validity summary comes back after them.
@@ -358,7 +357,7 @@ class MainWindow(QMainWindow):
     # --- menus ----------------------------------------------------------------------------------
     def _menus(self) -> None:
         bar = self.menuBar()
-        self.toolbar = toolbar = QToolBar("Main")
+        toolbar = QToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(toolbar)
@@ -431,8 +430,9 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         if key is not None:
             keys = QKeySequence.keyBindings(key) if isinstance(key, QKeySequence.StandardKey) else [key]
-            # A standard key the platform leaves unbound (Quit on a bare X11 session) gets the usual one.
-            action.setShortcuts(keys or [QKeySequence(FALLBACK_KEYS[key])])
+            if not keys and key in FALLBACK_KEYS:  # a standard key the platform leaves unbound (Quit on bare X11)
+                keys = [QKeySequence(FALLBACK_KEYS[key])]
+            action.setShortcuts(keys)
         if icon:
             action.setIcon(theme.icon(icon))
         # triggered(bool checked) would land in a slot's first parameter (a path, say): slots get nothing.

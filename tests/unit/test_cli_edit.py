@@ -115,3 +115,13 @@ def test_unknown_keys_in_a_project_file_are_errors_with_line_and_nearest_key(sit
     site.write_text(text.replace('notes = "IPv6 only"', 'notes = "IPv6 only"\nenabeld = false'))
     assert run("validate", site) == 1
     assert "'enabeld' in sensor 4: unknown key; did you mean enabled?" in capsys.readouterr().err
+
+
+def test_a_sensor_can_be_removed_from_a_project_that_already_has_problems(site, capsys):
+    """Removing a sensor renumbers the ones after it: their old problems are not new problems."""
+    text = site.read_text().replace('address = "fd00:40::21"', 'address = "fd00:40::zz"')  # sensor 4 broken
+    site.write_text(text)
+    assert run("sensor", "remove", site, "Boiler house") == 0
+    assert [s.name for s in projectfile.load(site).sensors][:1] == ["Packaging line 1"]
+    assert run("validate", site) == 1
+    assert "sensor 3 (Substation), address: 'fd00:40::zz'" in capsys.readouterr().out
