@@ -22,7 +22,7 @@ EPILOG = """\
 exit codes:
   0  done (validate: no problems)
   1  the project or a file has problems, or the operation failed; the message says what and where
-  2  the command line itself is wrong
+  2  the command line is wrong or incomplete (a change to the server with neither --yes nor a terminal)
 
 Passwords never go on the command line.
 """
