@@ -153,8 +153,8 @@ def window_stalls(tmp: Path, csv_path: Path) -> dict[str, list[float]]:
 
     steps: dict[str, Callable[[], object]] = {
         "idle": lambda: None,
-        "import": lambda: (window.model.reset((), False), measure.forget_validation(), window.import_csv(csv_path)),
-        "open": lambda: (window.load(empty_project(), None), measure.forget_validation(), window.open_project(big)),
+        "import": lambda: (window.model.reset((), False), measure.forget_validation(), window.import_path(csv_path)),
+        "open": lambda: (window.load(empty_project(), None), measure.forget_validation(), window.open_path(big)),
         "sort": lambda: window.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder),
         "unsort": lambda: window.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder),
         "filter": lambda: window.search.setText("Sensor 0999"),

@@ -480,12 +480,12 @@ class MainWindow(QMainWindow):
             "Cannot paste",
         )
 
-    def import_csv(self, path: Path | None = None) -> None:
-        if path is None:
-            name, _ = QFileDialog.getOpenFileName(self, "Import sensors from CSV", "", CSV_FILTER)
-            if not name:
-                return
-            path = Path(name)
+    def import_csv(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Import sensors from CSV", "", CSV_FILTER)
+        if name:
+            self.import_path(Path(name))
+
+    def import_path(self, path: Path) -> None:
         from core import csvio
 
         allow_wide, existing = self.form.allow_wide.isChecked(), self.model.sensors()
@@ -609,10 +609,10 @@ class MainWindow(QMainWindow):
             return None
         return project
 
-    def export_sheet(self, path: Path | None = None) -> bool:
+    def export_sheet(self) -> bool:
         if (project := self._sheet_project()) is None:
             return False
-        path = path or self._ask_path("Export commissioning sheet", "sheet.pdf", SHEET_FILTER)
+        path = self._ask_path("Export commissioning sheet", "sheet.pdf", SHEET_FILTER)
         if path is None:
             return False
         password = self._sheet_password(project)
@@ -637,11 +637,11 @@ class MainWindow(QMainWindow):
 
         sheet_export.print_sheet(html, self)
 
-    def export_kit(self, path: Path | None = None) -> bool:
+    def export_kit(self) -> bool:
         """The zip for servers the laptop cannot reach: files, the password hash and apply.sh."""
         if (project := self.valid_project()) is None:
             return False
-        path = path or self._ask_path("Export offline kit", "kit.zip", "Zip archives (*.zip)")
+        path = self._ask_path("Export offline kit", "kit.zip", "Zip archives (*.zip)")
         if path is None:
             return False
         from core import atomicfile, kit
@@ -665,14 +665,15 @@ class MainWindow(QMainWindow):
         if self._may_discard():
             self.load(empty_project(), None)
 
-    def open_project(self, path: Path | None = None) -> None:
+    def open_project(self) -> None:
         if not self._may_discard():
             return
-        if path is None:
-            name, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
-            if not name:
-                return
-            path = Path(name)
+        name, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
+        if name:
+            self.open_path(Path(name))
+
+    def open_path(self, path: Path) -> None:
+        """Read and check the project in a worker thread; it replaces the current one when it is read."""
         self._read(path.name, lambda: _read_project(path), lambda p: self.load(p, path), "Cannot open the project")
 
     def save(self) -> bool:
@@ -721,7 +722,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for i, name in enumerate(self.recent_files(), start=1):
             action = self.recent_menu.addAction(f"&{i} {name}")
-            action.triggered.connect(lambda _=False, p=name: self.open_project(Path(p)))
+            action.triggered.connect(lambda _=False, p=name: self._may_discard() and self.open_path(Path(p)))
         self.recent_menu.setEnabled(bool(self.recent_files()))
 
     def _may_discard(self) -> bool:

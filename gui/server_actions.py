@@ -7,6 +7,7 @@ passphrase) ends the run with core's typed error; it is asked for here and the r
 
 from __future__ import annotations
 
+import html
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -308,14 +309,17 @@ class ServerActions(QObject):
         w = self.window
         title = exc.title if isinstance(exc, RemoteError) else "An unexpected error"
         headed = message if message.startswith(title) else f"{title}: {message}"
+        w.statusBar().showMessage(headed.splitlines()[0])
         if op.in_panel:
             if detail:
                 w.panel.finish(False, headed, detail)
             else:
                 w.panel.finish_error(exc, headed)
         else:
-            QMessageBox.warning(w, title, message)
-        w.statusBar().showMessage(headed.splitlines()[0])
+            # The headline in the box itself as well: many desktops show no title on message boxes.
+            box = QMessageBox(QMessageBox.Icon.Warning, title, f"<b>{html.escape(title)}</b>", parent=w)
+            box.setInformativeText(html.escape(message))
+            box.exec()
         self.finished.emit(op.name, False)
 
 

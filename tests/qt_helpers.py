@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -141,7 +142,8 @@ def answer_next(*handlers: Callable[[QWidget], None]) -> Dialogs:
         if dialog is not None and not any(dialog is d for d in answered):
             answered.append(dialog)
             dialogs.titles.append(dialog.windowTitle())
-            dialogs.texts.append(dialog.text() if isinstance(dialog, QMessageBox) else "")
+            texts = [dialog.text(), dialog.informativeText()] if isinstance(dialog, QMessageBox) else []
+            dialogs.texts.append("\n".join(t for t in texts if t))
             dialogs.handlers.pop(0)(dialog)
         if dialogs.handlers:
             QTimer.singleShot(20, poll)
@@ -169,3 +171,21 @@ def press(button: QMessageBox.StandardButton) -> Callable[[QWidget], None]:
         dialog.button(button).click()
 
     return handle
+
+
+def trigger(window: QWidget, text: str) -> None:
+    """Press the menu entry a person reads as `text` (without its & mnemonic), as a click on it does."""
+    actions = [a for a in window.findChildren(QAction) if a.text().replace("&", "") == text]
+    assert actions, f"no menu entry {text!r}"
+    actions[0].trigger()
+
+
+# The Proxy menu's entries, by the server operation each starts.
+PROXY_MENU = {
+    "test": "Test connection",
+    "plan": "Preview changes",
+    "apply": "Apply",
+    "rollback": "Rollback…",
+    "remove": "Remove from server…",
+    "status": "Server status",
+}

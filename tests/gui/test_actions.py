@@ -27,6 +27,7 @@ from gui.main_window import MainWindow
 from gui.sensor_model import NAME
 from tests.conftest import ROOT
 from tests.qt_helpers import answer_next, choose_file, close, open_window, press
+from tests.qt_helpers import trigger as press_entry  # the checks take a parameter named trigger
 
 EXAMPLE_CSV = ROOT / "resources" / "example" / "sensors.csv"
 
@@ -98,7 +99,7 @@ def open_(w: Walk, trigger: Callable[[], None]) -> None:
 
 
 def open_recent(w: Walk, trigger: Callable[[], None]) -> None:
-    w.window.new_project()
+    press_entry(w.window, "New")
     trigger()
     w.qtbot.waitUntil(lambda: w.window.form.site.text() == "Walk Site")
 

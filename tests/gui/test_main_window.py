@@ -16,7 +16,7 @@ from core.credentials import Kind
 from core.model import Sensor
 from gui.sensor_model import ADDRESS, NAME, STATE
 from tests.conftest import ROOT, make_project
-from tests.qt_helpers import answer_dialogs, open_window, texts
+from tests.qt_helpers import answer_dialogs, answer_next, choose_file, close, open_window, texts, trigger
 
 EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"
 EXAMPLE_CSV = ROOT / "resources" / "example" / "sensors.csv"
@@ -132,7 +132,7 @@ def test_paste_rows_reports_bad_rows_and_pastes_the_good_ones_as_one_undo_step(q
     w = open_window(qtbot, EXAMPLE, tmp_path)
     QGuiApplication.clipboard().setText("Pump A\t10.9.0.1\tnorth\nbroken\t10.9.0.300\nPump B\t10.9.0.2\n")
     seen = answer_dialogs(("Paste the 2 good rows", None))
-    w.paste_rows()
+    trigger(w, "Paste rows")
     qtbot.waitUntil(lambda: w.model.rowCount() == 7)  # read in a worker thread
     assert "line 2: '10.9.0.300' is not an IPv4 or IPv6 address" in seen.texts[0]
     assert [s.name for s in w.model.sensors()[-2:]] == ["Pump A", "Pump B"]
@@ -146,7 +146,7 @@ def test_paste_can_be_cancelled_when_rows_are_bad(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     QGuiApplication.clipboard().setText("Pump A,10.9.0.1\nPump B,host.example\n")
     seen = answer_dialogs(("Cancel", None))
-    w.paste_rows()
+    trigger(w, "Paste rows")
     qtbot.waitUntil(lambda: bool(seen.titles))
     assert w.model.rowCount() == 5
     assert w.undo.count() == 0
@@ -155,7 +155,8 @@ def test_paste_can_be_cancelled_when_rows_are_bad(qtbot, tmp_path):
 def test_import_and_export_csv(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     w.model.reset((), False)
-    w.import_csv(EXAMPLE_CSV)
+    answer_next(choose_file(EXAMPLE_CSV))
+    trigger(w, "Import CSV…")
     imported = csvio.read(EXAMPLE_CSV).sensors
     qtbot.waitUntil(lambda: w.model.rowCount() > 0)
     assert w.model.sensors() == imported
@@ -169,18 +170,18 @@ def test_import_of_a_file_that_is_not_utf8_says_why_and_adds_nothing(qtbot, tmp_
     bad = tmp_path / "latin1.csv"
     bad.write_bytes("name,address\nPumpe Süd,10.0.0.1\n".encode("latin-1"))
     w = open_window(qtbot, EXAMPLE, tmp_path)
-    seen = answer_dialogs(("OK", None))
-    w.import_csv(bad)
-    qtbot.waitUntil(lambda: bool(seen.texts))
-    assert seen.titles == ["Cannot import"]
-    assert "line 2: not UTF-8 text; save it from Excel as 'CSV UTF-8'" in seen.texts[0]
+    seen = answer_next(choose_file(bad), close)
+    trigger(w, "Import CSV…")
+    qtbot.waitUntil(lambda: len(seen.titles) == 2)  # read in a worker thread
+    assert seen.titles == ["Import sensors from CSV", "Cannot import"]
+    assert "line 2: not UTF-8 text; save it from Excel as 'CSV UTF-8'" in seen.texts[1]
     assert w.model.rowCount() == 5
 
 
 def test_new_open_and_recent_files(qtbot, tmp_path):
     path = copy_example(tmp_path)
     w = open_window(qtbot, path, tmp_path)
-    w.new_project()
+    trigger(w, "New")
     assert w.model.rowCount() == 0
     assert w.path is None
     assert w.form.site.text() == "New site"
@@ -196,13 +197,13 @@ def test_opening_a_broken_project_keeps_the_current_one(qtbot, tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text('schema = 1\nsite = "x"\n[ssh\n')
     w = open_window(qtbot, EXAMPLE, tmp_path)
-    seen = answer_dialogs(("OK", None))
-    w.open_project(broken)
-    qtbot.waitUntil(lambda: bool(seen.texts))
-    assert seen.titles == ["Cannot open the project"]
+    seen = answer_next(choose_file(broken), close)
+    trigger(w, "Open…")
+    qtbot.waitUntil(lambda: len(seen.titles) == 2)  # read in a worker thread
+    assert seen.titles == ["Open project", "Cannot open the project"]
     assert w.statusBar().currentMessage() == "Valid: 4 of 5 sensors enabled"  # no longer "Reading…"
-    assert "broken.toml" in seen.texts[0]
-    assert "line 3" in seen.texts[0]
+    assert "broken.toml" in seen.texts[1]
+    assert "line 3" in seen.texts[1]
     assert w.model.rowCount() == 5
 
 
@@ -305,7 +306,7 @@ def test_without_a_secure_keyring_nothing_is_stored_and_the_user_is_told_once(qt
 def test_about_names_the_keyring_backend(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     seen = answer_dialogs(("OK", None))
-    w.about()
+    trigger(w, "About")
     assert "Passwords:</b> tests.conftest.MemoryKeyring" in seen.texts[0]
 
 
@@ -361,7 +362,8 @@ def test_rows_are_read_off_the_gui_thread_and_dropped_if_another_project_opens_m
         return read(*args, **kwargs)
 
     monkeypatch.setattr(csvio, "read", slow_read)
-    w.import_csv(EXAMPLE_CSV)
+    answer_next(choose_file(EXAMPLE_CSV))
+    trigger(w, "Import CSV…")
     qtbot.waitUntil(lambda: bool(threads))
     assert threads[0] is not threading.main_thread()
     assert w.statusBar().currentMessage() == f"Reading {EXAMPLE_CSV.name}…"
@@ -374,7 +376,8 @@ def test_rows_are_read_off_the_gui_thread_and_dropped_if_another_project_opens_m
     assert w.undo.count() == 0
 
     release.clear()
-    w.import_csv(EXAMPLE_CSV)
+    answer_next(choose_file(EXAMPLE_CSV))
+    trigger(w, "Import CSV…")
     qtbot.waitUntil(lambda: len(threads) == 2)
     w.load(projectfile.load(EXAMPLE), EXAMPLE)  # those rows are no longer wanted, but still being read
     threading.Timer(0.1, release.set).start()  # not a Qt timer: closing blocks the event loop
@@ -389,7 +392,8 @@ def test_a_project_is_opened_from_a_worker_thread(qtbot, tmp_path, monkeypatch):
     threads = []
     load = projectfile.load
     monkeypatch.setattr(projectfile, "load", lambda p: (threads.append(threading.current_thread()), load(p))[1])
-    w.open_project(path)
+    answer_next(choose_file(path))
+    trigger(w, "Open…")
     qtbot.waitUntil(lambda: w.path == path)
     assert threads
     assert threading.main_thread() not in threads

@@ -110,12 +110,12 @@ def test_every_icon_the_window_uses_exists():
 
 
 def test_a_broken_bundle_is_reported_before_anything_connects(qtbot, tmp_path):
-    from tests.qt_helpers import answer_dialogs, open_window
+    from tests.qt_helpers import answer_dialogs, open_window, trigger
 
     w = open_window(qtbot, ROOT / "resources" / "example" / "north-plant.toml", tmp_path)
     w.panel.bundle.setText(str(tmp_path))  # no bundle.json there
     seen = answer_dialogs(("OK", None))
-    w.server.run("apply")
+    trigger(w, "Apply")
     assert seen.titles == ["The package bundle cannot be used"]
     assert "has no bundle.json" in seen.texts[0]
     assert not w.server.busy

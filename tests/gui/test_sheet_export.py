@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import subprocess
 
+from PySide6.QtWidgets import QMessageBox
+
 from core import credentials
 from core.credentials import Kind
 from tests.conftest import ROOT, require_tool
-from tests.qt_helpers import answer_dialogs, open_window
+from tests.qt_helpers import answer_dialogs, answer_next, choose_file, open_window, press, trigger
+
+NO, YES = press(QMessageBox.StandardButton.No), press(QMessageBox.StandardButton.Yes)
+SHEET = "Export commissioning sheet…"
 
 EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"
 
@@ -22,9 +27,9 @@ def test_pdf_sheet_lists_each_enabled_sensor_and_hides_the_password_unless_asked
     w = open_window(qtbot, EXAMPLE, tmp_path)
     credentials.store(Kind.PROXY, w.project(), "Sheet-Secret-5")
     pdf = tmp_path / "sheet.pdf"
-    seen = answer_dialogs(("No", None))
-    assert w.export_sheet(pdf)
-    assert seen.titles == ["Proxy password on the sheet?"]
+    seen = answer_next(choose_file(pdf), NO)
+    trigger(w, SHEET)
+    assert seen.titles == ["Export commissioning sheet", "Proxy password on the sheet?"]
     text = pdf_text(pdf)
     assert "Commissioning sheet — North Plant" in text
     assert "Sensor Network Settings" in text
@@ -36,16 +41,17 @@ def test_pdf_sheet_lists_each_enabled_sensor_and_hides_the_password_unless_asked
     assert "Sheet-Secret-5" not in text
     assert not list(tmp_path.glob(".*.tmp"))
 
-    answer_dialogs(("Yes", None))
-    assert w.export_sheet(pdf)
-    assert "Sheet-Secret-5" in pdf_text(pdf)
+    with_password = tmp_path / "sheet-with-password.pdf"
+    answer_next(choose_file(with_password), YES)
+    trigger(w, SHEET)
+    assert "Sheet-Secret-5" in pdf_text(with_password)
 
 
 def test_csv_sheet_from_the_window(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     out = tmp_path / "sheet.csv"
-    answer_dialogs(("No", None))
-    assert w.export_sheet(out)
+    answer_next(choose_file(out), NO)
+    trigger(w, SHEET)
     assert out.read_text(encoding="utf-8-sig").splitlines()[1].startswith("Boiler house,192.168.40.11,on,192.168.40.1")
 
 
@@ -53,7 +59,8 @@ def test_an_invalid_project_gives_no_sheet(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     w.form.host.setText("bad host!")
     seen = answer_dialogs(("OK", None))
-    assert not w.export_sheet(tmp_path / "x.pdf")
+    trigger(w, SHEET)
+    assert seen.titles == ["Fix the project first"]
     assert "Server: 'bad host!' is not an IP address" in seen.texts[0]
     assert not (tmp_path / "x.pdf").exists()
 
@@ -65,7 +72,8 @@ def test_offline_kit_from_the_window_hashes_the_typed_password(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     w.form.password.edit.setText("Kit-typed-3")
     out = tmp_path / "kit.zip"
-    assert w.export_kit(out)
+    answer_next(choose_file(out))
+    trigger(w, "Export offline kit…")
     with zipfile.ZipFile(io.BytesIO(out.read_bytes())) as z:
         texts = {name: z.read(name).decode() for name in z.namelist()}
     assert texts["sensorproxy-kit/files/etc/squid/sensorproxy.passwd"].startswith("sensors:$2")

@@ -19,7 +19,7 @@ from tests.lab.lab import HOSTS, Lab, lab_ip
 from tests.lab.test_apply import ALLOWED, AUTH, codes
 from tests.lab.test_apply import DENIED as DENIED_CODES
 from tests.lab.test_cli import cli
-from tests.qt_helpers import open_window
+from tests.qt_helpers import open_window, trigger
 
 pytestmark = pytest.mark.lab
 PASSWORD = "Seen-pass-3141"
@@ -71,7 +71,7 @@ def test_access_log_shows_who_tunnelled_who_was_denied_and_who_failed_to_log_in(
     # the window: the status view and the table's state column
     w = open_window(qtbot, path, tmp_path, known)
     with qtbot.waitSignal(w.server.finished, timeout=60_000) as done:
-        w.server.run("status")
+        trigger(w, "Server status")
     assert done.args == ["status", True]
     assert "1 of 3 enabled sensors tunnelled through; " in w.status_view.seen_summary.text()
     states = [w.model.index(r, STATE).data() for r in range(w.model.rowCount())]

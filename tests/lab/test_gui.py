@@ -22,7 +22,7 @@ from gui import server_actions
 from gui.apply_panel import FINAL
 from tests.lab.lab import HOSTS, SERVER_IP, SSH_PORT, SUDO_PASSWORD, SUDO_USER, Lab, Relay
 from tests.lab.test_apply import ALLOWED, AUTH, DENIED, codes
-from tests.qt_helpers import answer_dialogs, open_window, refusing_dialogs, texts
+from tests.qt_helpers import PROXY_MENU, answer_dialogs, open_window, refusing_dialogs, texts, trigger
 
 pytestmark = pytest.mark.lab
 PROXY_PASSWORD = "Gui-Proxy-Secret-8817"
@@ -35,7 +35,7 @@ def project_for(lab: Lab, *names: str, **proxy: object):
 
 def run(qtbot, window, name: str) -> list:
     with qtbot.waitSignal(window.server.finished, timeout=240_000) as done:
-        window.server.run(name)
+        trigger(window, PROXY_MENU[name])
     return done.args
 
 
@@ -119,7 +119,7 @@ def test_cancel_during_connect_changes_nothing(lab, qtbot, tmp_path):
         before, pid = squid_files(), lab.squid_pid()
         relay.hold()
         with qtbot.waitSignal(w.server.finished, timeout=120_000) as done:
-            w.server.run("apply")
+            trigger(w, "Apply")
             qtbot.waitUntil(lambda: w.panel.state("connect") is Status.RUNNING)
             assert w.menuBar().isEnabled()  # the window answers while the worker waits on the network
             w.panel.cancel.click()
@@ -215,7 +215,7 @@ def test_rollback_and_remove_from_the_window_ask_once(lab, qtbot, tmp_path):
     assert codes(lab.curl("sp-s1")) == ALLOWED
 
     refused = answer_dialogs(("Cancel", None))
-    w.server.run("remove")
+    trigger(w, "Remove from server…")
     assert refused.titles == ["Change the server?"]
     assert not w.server.busy
     answer_dialogs(("Yes", None))
