@@ -6,7 +6,6 @@ import argparse
 import re
 import sys
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 from cli import edit
@@ -99,21 +98,18 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     else:
         from gui import sheet_export  # Qt's PDF writer, loaded only for this
 
-        sheet_export.write_pdf_headless(sheet.to_html(project, password, generated=_made(args.project)), out)
+        sheet_export.write_pdf_headless(
+            sheet.to_html(project, password, generated=sheet.made_by(args.project.name)), out
+        )
     print(f"wrote the commissioning sheet for {plural(len(sheet.rows(project)), 'sensor')} to {out}")
     return EXIT_OK
-
-
-def _made(path: Path) -> str:
-    stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    return f"Made by sensorproxy {__version__} on {stamp} from {path.name}."
 
 
 def cmd_kit(args: argparse.Namespace) -> int:
     project = projectfile.load(args.project)
     require_valid(project)
-    made = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    data = kit.build(project, cli_server.passwords(project, credentials.Source(project, args.project)), made=made)
+    passwords = cli_server.passwords(project, credentials.Source(project, args.project))
+    data = kit.build(project, passwords, made=sheet.now_stamp())
     atomicfile.write_bytes(args.zip, data)
     print(f"wrote the offline kit to {args.zip}; on the server: unzip it, then sudo sh sensorproxy-kit/apply.sh")
     return EXIT_OK

@@ -10,9 +10,10 @@ import csv
 import html
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from core import atomicfile
+from core import __version__, atomicfile
 from core.model import Project, unreachable_problem
 
 WHERE = "System settings > Basic > Sensor Network Settings"
@@ -28,6 +29,16 @@ class SheetRow:
     port: int
     user: str
     password: str
+
+
+def now_stamp() -> str:
+    """Local time as sheets and kits say when they were made."""
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def made_by(source: str) -> str:
+    """The sheet's footer: which sensorproxy made it, when, and from which project."""
+    return f"Made by sensorproxy {__version__} on {now_stamp()} from {source}."
 
 
 class SheetError(ValueError):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from heapq import nlargest
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import __version__, projectfile
+from core import projectfile
 from core.model import Problem, Project, Sensor, SshTarget, plural, sensor_label, validate
 from gui import theme
 from gui.lazy_page import LazyPage
@@ -623,7 +622,7 @@ class MainWindow(QMainWindow):
             if path.suffix.lower() == ".csv":
                 sheet.write_csv(path, project, password)
             else:
-                sheet_export.write_pdf(sheet.to_html(project, password, generated=self._generated()), path)
+                sheet_export.write_pdf(sheet.to_html(project, password, generated=sheet.made_by(self._source())), path)
 
         return self._export(path, write, f"Commissioning sheet written to {path}")
 
@@ -633,7 +632,7 @@ class MainWindow(QMainWindow):
         from core import sheet
         from gui import sheet_export
 
-        html = sheet.to_html(project, self._sheet_password(project), generated=self._generated())
+        html = sheet.to_html(project, self._sheet_password(project), generated=sheet.made_by(self._source()))
 
         sheet_export.print_sheet(html, self)
 
@@ -651,14 +650,14 @@ class MainWindow(QMainWindow):
             passwords = self.server.passwords(project, ask=True)
         except Abandoned:
             return False
-        data = kit.build(project, passwords, made=self._generated())
+        from core.sheet import now_stamp
+
+        data = kit.build(project, passwords, made=now_stamp())
         done = f"Offline kit written to {path}; on the server run: sudo sh apply.sh"
         return self._export(path, lambda: atomicfile.write_bytes(path, data), done)
 
-    def _generated(self) -> str:
-        stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-        source = self.path.name if self.path else "an unsaved project"
-        return f"Made by sensorproxy {__version__} on {stamp} from {source}."
+    def _source(self) -> str:
+        return self.path.name if self.path else "an unsaved project"
 
     # --- files ----------------------------------------------------------------------------------
     def new_project(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 from PySide6.QtWidgets import QMessageBox
@@ -77,5 +78,8 @@ def test_offline_kit_from_the_window_hashes_the_typed_password(qtbot, tmp_path):
     with zipfile.ZipFile(io.BytesIO(out.read_bytes())) as z:
         texts = {name: z.read(name).decode() for name in z.namelist()}
     assert texts["sensorproxy-kit/files/etc/squid/sensorproxy.passwd"].startswith("sensors:$2")
+    assert re.search(
+        r"^Made 20\d\d-\d\d-\d\d \d\d:\d\d .* by sensorproxy\.$", texts["sensorproxy-kit/README.txt"], re.M
+    )
     assert not any("Kit-typed-3" in t for t in texts.values())
     assert credentials.get(Kind.PROXY, w.project()) == "Kit-typed-3"  # "Remember" was ticked by default
