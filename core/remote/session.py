@@ -27,8 +27,8 @@ from core.remote.errors import (
     CommandFailed,
     ConnectFailed,
     HostKeyChanged,
-    HostKeyUnknown,
     NotSsh,
+    RemoteError,
     SecretNeeded,
     SudoFailed,
 )
@@ -85,8 +85,8 @@ class SshSession:
         self.known_hosts.install(client, self.target, self.accept_fingerprint)
         auth = self.target.auth
         key_path = str(Path(self.target.key_path).expanduser()) if self.target.key_path else None
-        sock = self._open_socket()
         try:
+            sock = self._open_socket()
             client.connect(
                 self.target.host,
                 port=self.target.port,
@@ -103,7 +103,8 @@ class SshSession:
             )
         except BaseException as exc:
             client.close()
-            sock.close()
+            if self._sock is not None:
+                self._sock.close()
             if self._aborted.is_set():
                 raise Cancelled("cancelled while connecting; nothing was sent to the server") from None
             raise self._connect_error(exc) from None
@@ -121,34 +122,29 @@ class SshSession:
                 self._sock.shutdown(socket.SHUT_RDWR)
 
     def _open_socket(self) -> socket.socket:
+        """The TCP connection, kept in `_sock` so that `abort` can cut it; its failures in words."""
         where = f"{self.target.host} port {self.target.port}"
         try:
             infos = socket.getaddrinfo(self.target.host, self.target.port, type=socket.SOCK_STREAM)
         except socket.gaierror:
             raise ConnectFailed(f"the name {self.target.host} does not resolve (check the server's name)") from None
         family, kind, proto, _, address = infos[0]
-        sock = socket.socket(family, kind, proto)
-        sock.settimeout(CONNECT_TIMEOUT)
-        self._sock = sock
+        self._sock = socket.socket(family, kind, proto)
+        self._sock.settimeout(CONNECT_TIMEOUT)
         try:
-            sock.connect(address)
-        except BaseException as exc:
-            sock.close()
-            if self._aborted.is_set():
-                raise Cancelled("cancelled while connecting; nothing was sent to the server") from None
-            if isinstance(exc, TimeoutError | socket.timeout):
-                raise ConnectFailed(f"{where} does not answer (no reply within {CONNECT_TIMEOUT:.0f} s)") from None
-            if isinstance(exc, ConnectionRefusedError):
-                raise ConnectFailed(f"nothing listens on {where} (connection refused)") from None
-            if isinstance(exc, OSError):
-                raise ConnectFailed(f"cannot reach {where}: {exc.strerror or exc}") from None
-            raise
-        return sock
+            self._sock.connect(address)
+        except TimeoutError:
+            raise ConnectFailed(f"{where} does not answer (no reply within {CONNECT_TIMEOUT:.0f} s)") from None
+        except ConnectionRefusedError:
+            raise ConnectFailed(f"nothing listens on {where} (connection refused)") from None
+        except OSError as exc:
+            raise ConnectFailed(f"cannot reach {where}: {exc.strerror or exc}") from None
+        return self._sock
 
     def _connect_error(self, exc: BaseException) -> BaseException:
         """paramiko's failure as the sentence an engineer can act on (library words after it, if any)."""
         t = self.target
-        if isinstance(exc, HostKeyUnknown | HostKeyChanged):
+        if isinstance(exc, RemoteError):  # already in words: host-key trust, or the TCP connection
             return exc
         if isinstance(exc, paramiko.BadHostKeyException):
             return HostKeyChanged(t.host, t.port, exc.key.get_name(), exc.key.fingerprint, exc.expected_key.fingerprint)
