@@ -77,6 +77,8 @@ def passwords(project: Project, source: credentials.Source) -> setup.Passwords:
 
 
 def print_event(event: events.Event) -> None:
+    if isinstance(event, events.CancelNote):
+        return  # Ctrl+C is the terminal's cancel: it stops the command, not the server's transaction
     if isinstance(event, events.LogEvent):
         print(f"      {event.line}")
     elif event.status is events.Status.RUNNING:
@@ -168,14 +170,25 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def print_connections(project: Project, st: setup.ServerStatus) -> None:
+    """Each sensor's state since the configuration changed, with its time; then clients not in the project."""
     rows, strangers = st.connections(project)
+    snap = st.snapshot(project)
     print(f"connections (the last {len(st.log)} lines of {accesslog.LOG_FILE}):")
-    for seen in rows:
-        print(f"  {seen.address:<24} {seen.name:<24} {seen.result:<22} {seen.when:<24} {seen.destination}")
-    tunnelled = sum(seen.result == accesslog.ESTABLISHED for seen in rows)
-    print(f"  {tunnelled} of {len(rows)} enabled sensors tunnelled through")
-    for seen in strangers:
-        print(f"  not in the project: {seen.address:<24} {seen.result:<22} {seen.when:<24} {seen.destination}")
+    for act in rows:
+        print(f"  {act.address:<24} {act.name:<24} {snap.state(act.address)[0]}")
+    tunnelled = sum(act.tunnel is not None for act in rows)
+    if st.since is None:
+        print(f"  no sensor can connect now: {st.why_none}")
+    else:
+        changed = accesslog.at(st.since + st.offset)
+        print(
+            f"  {tunnelled} of {len(rows)} enabled sensors tunnelled through since the configuration changed {changed}"
+        )
+    for act in strangers:
+        entry = act.current or act.before
+        assert entry is not None  # a client is listed because it has a line
+        when = accesslog.span([act], st.offset)
+        print(f"  not in the project: {act.address:<24} {entry.result:<30} {when:<14} {entry.url}")
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:

@@ -105,11 +105,21 @@ def backend_name() -> str:
     return f"{type(kr).__module__}.{type(kr).__name__}"
 
 
+# keyring's backends by module, in the words their users know them by
+_STORE_NAMES = {
+    "keyring.backends.SecretService": "the desktop keyring (Secret Service: GNOME Keyring or KWallet)",
+    "keyring.backends.libsecret": "the desktop keyring (Secret Service: GNOME Keyring or KWallet)",
+    "keyring.backends.kwallet": "KDE Wallet",
+    "keyring.backends.Windows": "Windows Credential Manager",
+    "keyring.backends.macOS": "the macOS Keychain",
+}
+
+
 def store_description() -> str:
-    """Where remembered passwords go, in words."""
+    """Where remembered passwords go, in words (never a class name)."""
     if not secure_backend_available():
         return NO_SECURE_STORE
-    return f"the system keyring ({type(backend()).__name__})"
+    return _STORE_NAMES.get(type(backend()).__module__, "the system keyring")
 
 
 def secure_backend_available() -> bool:

@@ -29,7 +29,8 @@ mkdir -p /etc/squid/conf.d
 out=$(mktemp) || fail "cannot make a temporary file"
 sh "$here/transaction.sh" > "$out" 2>&1
 rc=$?
-sed -e 's/^@@step \([a-z]*\) running$/... \1/' -e 's/^@@step \([a-z]*\) \(.*\)$/[\2] \1/' \
+sed -e 's/^@@step \([a-z]*\) running *$/... \1/' -e 's/^@@step \([a-z]*\) \([a-z_]*\) \(..*\)$/[\2] \1: \3/' \
+    -e 's/^@@step \([a-z]*\) \([a-z_]*\) *$/[\2] \1/' -e '/^@@time /d' \
     -e 's/^@@log [a-z]* /    /' "$out"
 rm -f "$out"
 case $rc in

@@ -117,6 +117,10 @@ class ReadBack:
     def allowed(self) -> tuple[Sensor, ...]:
         return tuple(s for s in self.sensors if s.enabled)
 
+    def allowed_addresses(self) -> frozenset[str]:
+        """The canonical addresses these rules let through."""
+        return frozenset(canonical_address(s.address) for s in self.allowed())
+
 
 def stock_conf() -> str:
     """Debian 12's stock squid.conf (comments removed): the layout assumed before a server is known."""

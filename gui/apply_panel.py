@@ -3,8 +3,6 @@ outcome in plain words with the technical detail one click away."""
 
 from __future__ import annotations
 
-import traceback
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -128,10 +126,12 @@ class ApplyPanel(QWidget):
         self._set_details("")
 
     # --- a run ----------------------------------------------------------------------------------
-    def start(self, title: str) -> None:
+    def start(self, title: str, *, keep_log: bool = False) -> None:
+        """A new run; `keep_log` when it goes on after a dialog (a password, a host key)."""
         self.title.setText(f"<b>{title}</b>")
         self._reset_steps()
-        self.log.clear()
+        if not keep_log:
+            self.log.clear()
         self.outcome.clear()
         self._set_details("")
         self.cancel.setEnabled(True)
@@ -140,24 +140,37 @@ class ApplyPanel(QWidget):
     def on_event(self, event: Event) -> None:
         if isinstance(event, LogEvent):
             self.log.appendPlainText(f"[{event.step}] {event.line}")
-            return
-        self._set_step(event)
-        if event.diff:
-            self.log.appendPlainText(event.diff.rstrip("\n"))
+        elif isinstance(event, StepEvent):
+            self._set_step(event)
+            if event.diff:
+                self.log.appendPlainText(event.diff.rstrip("\n"))
+
+    def wait(self, why: str) -> None:
+        """The run waits for the engineer (a password dialog is open): the step that asked shows as
+        running, not failed; with none failed, the next step to run does."""
+        states = {name: self.state(name) for name in self.items}
+        step = next((n for n, s in states.items() if s is Status.FAILED), None)
+        step = step or next((n for n, s in states.items() if s is None), "connect")
+        self._set_step(StepEvent(step, Status.RUNNING, why))
+
+    def cancel_refused(self, text: str) -> None:
+        """Cancel was pressed where the run does not stop at once: say so now, in the outcome line."""
+        self.cancel.setEnabled(False)
+        self.cancel.setText("Cancel")
+        self._show_outcome(text, "muted")
 
     def finish(self, ok: bool, message: str, detail: str = "") -> None:
-        self.cancel.setEnabled(False)
-        for item in self.items.values():
-            if self._status(item) is Status.RUNNING:
-                self._paint(item, Status.FAILED if not ok else Status.UNCHANGED)
-        self.outcome.setText(message)
-        self.outcome.setStyleSheet(f"color: {theme.color('ok' if ok else 'error').name()}")
+        self._end(Status.UNCHANGED if ok else Status.FAILED, "")
+        self._show_outcome(message, "ok" if ok else "error")
         self._set_details(detail)
         if ok:
             self.progress.setValue(self.progress.maximum())
 
-    def finish_error(self, exc: BaseException, message: str) -> None:
-        self.finish(False, message, "".join(traceback.format_exception_only(exc)).strip())
+    def finish_cancelled(self, message: str) -> None:
+        """The engineer cancelled: a plain outcome, no error and nothing technical to look at."""
+        self._end(Status.SKIPPED, "cancelled", also=Status.FAILED)
+        self._show_outcome(message, "")
+        self._set_details("")
 
     def state(self, step: str) -> Status | None:
         return self._status(self.items[step])
@@ -172,6 +185,21 @@ class ApplyPanel(QWidget):
         self.cancel.setEnabled(False)
         self.cancel.setText("Cancelling…")
         self.cancelRequested.emit()
+
+    def _end(self, status: Status, why: str, also: Status | None = None) -> None:
+        """The run is over: Cancel rests, and a step still running (or `also` marked) becomes `status`."""
+        self.cancel.setEnabled(False)
+        self.cancel.setText("Cancel")
+        for item in self.items.values():
+            if self._status(item) in (Status.RUNNING, also):
+                self._paint(item, status)
+                if why:
+                    item.setText(2, why)
+
+    def _show_outcome(self, text: str, color: str) -> None:
+        """`color` names a theme colour; "" is the window's own text colour, for plain news."""
+        self.outcome.setText(text)
+        self.outcome.setStyleSheet(f"color: {theme.color(color).name()}" if color else "")
 
     def _reset_steps(self) -> None:
         for item in self.items.values():

@@ -1,7 +1,8 @@
-"""Dialogs: host-key trust, asking for a secret, About, and the procedure in plain words."""
+"""Dialogs: host-key trust, asking for passwords, About, and the procedure in plain words."""
 
 from __future__ import annotations
 
+import html
 import sys
 
 import PySide6
@@ -19,8 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__, credentials
+from core.credentials import Kind
 from core.paths import config_dir
 from core.remote.errors import HostKeyChanged, HostKeyUnknown
+from gui import theme
 
 
 class HostKeyDialog(QDialog):
@@ -74,33 +77,94 @@ def host_key_changed(parent: QWidget | None, exc: HostKeyChanged) -> None:
     box.exec()
 
 
-class SecretDialog(QDialog):
-    """Ask for one password; optionally remember it in the keyring (disabled, with the reason, when no
-    secure keyring exists)."""
+class LoginDialog(QDialog):
+    """Everything a run still needs, asked in one dialog: an SSH password, then sudo's ("same as the SSH
+    password", ticked by default), a key passphrase, and a proxy password typed twice, since it becomes
+    the password of every sensor. `refused` says which password the server just refused.
+    Remembering in the keyring is offered only when a secure keyring exists."""
 
-    def __init__(self, label: str, *, secure: bool, note: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        asks: dict[Kind, str],  # what to ask for, and its description in words
+        *,
+        secure: bool,
+        refused: str = "",
+        note: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Password needed")
-        prompt = QLabel(f"{label}:")
-        prompt.setWordWrap(True)
-        self.edit = QLineEdit()
-        self.edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.edit.setAccessibleName(label)
+        self.setWindowTitle("Password needed" if len(asks) == 1 else "Passwords needed")
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 64)  # a server name and a user fit a line
+        layout = QVBoxLayout(self)
+        if refused:
+            warning = QLabel(f"<b>{html.escape(refused)}</b>")
+            warning.setWordWrap(True)
+            warning.setStyleSheet(f"color: {theme.color('error').name()}")
+            warning.setAccessibleName("Refused")
+            layout.addWidget(warning)
+        self.edits: dict[Kind, QLineEdit] = {}
+        self.again: QLineEdit | None = None
+        self.same: QCheckBox | None = None
+        for kind, words in asks.items():
+            label = QLabel(f"{words}:")
+            label.setWordWrap(True)
+            layout.addWidget(label)
+            edit = _masked(words)
+            edit.textChanged.connect(self._check)
+            label.setBuddy(edit)
+            self.edits[kind] = edit
+            if kind is Kind.SUDO and Kind.SSH in asks:
+                self.same = QCheckBox("Same as the SSH password")
+                self.same.setChecked(True)
+                self.same.toggled.connect(lambda same, e=edit: e.setHidden(same))
+                self.same.toggled.connect(self._check)
+                edit.hide()
+                layout.addWidget(self.same)
+            layout.addWidget(edit)
+            if kind is Kind.PROXY:  # it becomes the password of every sensor: one typo would lock them out
+                self.again = _masked(f"{words}, again")
+                self.again.setPlaceholderText("type it again")
+                self.again.textChanged.connect(self._check)
+                layout.addWidget(self.again)
+        self.mismatch = QLabel("The two passwords differ")
+        self.mismatch.setStyleSheet(f"color: {theme.color('error').name()}")
+        self.mismatch.hide()
+        layout.addWidget(self.mismatch)
         self.remember = QCheckBox("Remember in the system keyring")
         self.remember.setEnabled(secure)
-        self.remember.setChecked(False)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(prompt)
-        layout.addWidget(self.edit)
         layout.addWidget(self.remember)
         if note:
             hint = QLabel(note)
             hint.setWordWrap(True)
             layout.addWidget(hint)
-        layout.addWidget(buttons)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        next(iter(self.edits.values())).setFocus()
+        self._check()
+
+    def answers(self) -> dict[Kind, str]:
+        given = {kind: edit.text() for kind, edit in self.edits.items()}
+        if self.same is not None and self.same.isChecked():
+            given[Kind.SUDO] = given[Kind.SSH]
+        return given
+
+    def _check(self) -> None:
+        differ = (
+            self.again is not None and bool(self.again.text()) and self.again.text() != self.edits[Kind.PROXY].text()
+        )
+        complete = all(self.answers().values()) and (self.again is None or (not differ and bool(self.again.text())))
+        self.mismatch.setVisible(differ)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(complete)
+
+
+def _masked(accessible_name: str) -> QLineEdit:
+    edit = QLineEdit()
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    edit.setAccessibleName(accessible_name)
+    return edit
 
 
 def about(parent: QWidget) -> None:

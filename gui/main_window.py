@@ -646,6 +646,8 @@ class MainWindow(QMainWindow):
         from core import atomicfile, kit
         from gui.server_actions import Abandoned
 
+        if not self.server.password_confirmed():
+            return False
         try:
             passwords = self.server.passwords(project, ask=True)
         except Abandoned:

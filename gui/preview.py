@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, Qt
@@ -68,7 +69,9 @@ class PreviewPane(QWidget):
         top_layout, bottom_layout = QVBoxLayout(top), QVBoxLayout(bottom)
         for layout in (top_layout, bottom_layout):
             layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(QLabel("<b>Files sensorproxy writes</b> (before the server is known: Debian's layout)"))
+        self.files_title = QLabel()
+        self.files_title.setWordWrap(True)
+        top_layout.addWidget(self.files_title)
         top_layout.addWidget(self.files)
         bottom_layout.addWidget(self.diff_title)
         bottom_layout.addWidget(self.diff)
@@ -89,6 +92,10 @@ class PreviewPane(QWidget):
         _keep_scroll(self.files, text)
 
     def show_plan(self, host: str, plan: Plan) -> None:
+        self.files_title.setText(
+            f"<b>Files sensorproxy writes</b> (on Debian's stock layout; compared with {host} at "
+            f"{datetime.now():%H:%M}: the changes below are against the server's own files)"
+        )
         if plan.files:
             self.diff_title.setText(f"<b>Changes on {host}</b>: {plural(len(plan.files), 'file')} would change")
         else:
@@ -97,6 +104,7 @@ class PreviewPane(QWidget):
         _keep_scroll(self.diff, f"{steps}\n\n{plan.diff()}")
 
     def forget_plan(self) -> None:
+        self.files_title.setText("<b>Files sensorproxy writes</b> (before the server is known: Debian's layout)")
         self.diff_title.setText(
             "<b>Changes on the server</b>: not compared yet — use Proxy ▸ Preview changes (F5) to connect and compare"
         )

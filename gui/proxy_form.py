@@ -72,6 +72,15 @@ class PasswordField(QWidget):
         self.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.edit.setAccessibleName(accessible_name)
         self.edit.setPlaceholderText("asked when you apply, if left empty")
+        # A new password becomes every sensor's: typed twice, since one typo would lock them all out.
+        self.again = QLineEdit()
+        self.again.setEchoMode(QLineEdit.EchoMode.Password)
+        self.again.setAccessibleName(f"{accessible_name}, again")
+        self.again.setPlaceholderText("type it again")
+        self.mismatch = QLabel("The two passwords differ")
+        self.mismatch.setStyleSheet(f"color: {theme.color('error').name()}")
+        for w in (self.edit, self.again):
+            w.textChanged.connect(self._check)
         self.remember = QCheckBox("Remember in the system keyring")
         self.stored_label = QLabel("Stored in the system keyring")
         self.stored_label.setAccessibleName(f"{accessible_name}: stored in the system keyring")
@@ -87,6 +96,8 @@ class PasswordField(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit)
+        layout.addWidget(self.again)
+        layout.addWidget(self.mismatch)
         layout.addWidget(self.remember)
         layout.addLayout(stored_row)
         self.set_state(stored=False, secure=True)
@@ -104,6 +115,20 @@ class PasswordField(QWidget):
             self.remember.setChecked(False)
         if editing and not self.edit.text():
             self.remember.setChecked(secure)
+        self._check()
+
+    def _check(self) -> None:
+        typing = not self.stored and bool(self.edit.text())
+        self.again.setVisible(typing)
+        self.mismatch.setVisible(typing and bool(self.again.text()) and self.again.text() != self.edit.text())
+
+    def problem(self) -> str:
+        """Why the typed password cannot be used yet ("" when it can, or when none is typed)."""
+        if not self.typed() or self.again.text() == self.edit.text():
+            return ""
+        if not self.again.text():
+            return "Type the new proxy password a second time, below the first, before it goes to the server."
+        return "The two proxy passwords differ. Type the same password in both fields."
 
     def _edit_stored(self) -> None:
         self.set_state(stored=False, secure=self.remember.isEnabled())
@@ -266,6 +291,7 @@ class ProxyForm(QWidget):
         self.auth_enabled.setChecked(proxy.auth_enabled)
         self.auth_user.setText(proxy.auth_user)
         self.password.edit.clear()
+        self.password.again.clear()
         self.connect_only.setChecked(proxy.connect_only)
         self.allow_wide.setChecked(proxy.allow_wide_ranges)
         self.allowlist_enabled.setChecked(proxy.allowlist_enabled)

@@ -7,13 +7,17 @@ carry core's reason as their tooltip. Validation is core's `validate_sensors`, r
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QUndoCommand, QUndoStack
 
-from core.model import Sensor, canonical_address, plural, validate_sensors
+from core.accesslog import Snapshot
+from core.model import Sensor, plural, validate_sensors
 from gui import theme
+
+if TYPE_CHECKING:
+    from core.remote.setup import Outcome
 
 ENABLED, NAME, ADDRESS, NOTES, STATE = range(5)
 HEADERS = ("On", "Name", "Address", "Notes", "State")
@@ -35,7 +39,11 @@ class SensorTableModel(QAbstractTableModel):
         self._allow_wide = allow_wide
         self._problems: dict[tuple[int, str], str] = {}  # (row, field) -> reasons
         self._row_problems: dict[int, str] = {}  # row -> every reason of the row
-        self._connections: dict[str, str] = {}  # canonical address -> latest access-log result
+        self._server: Snapshot | None = None  # what the server last said about its sensors
+        self._said: dict[str, tuple[str, str]] = {}  # address -> (state, tooltip), until the next tick
+        self._ages = QTimer(self)  # "3 min ago" keeps true while the window stays open
+        self._ages.setInterval(30_000)
+        self._ages.timeout.connect(self._state_changed)
         self._revalidate()
 
     # --- reading ---------------------------------------------------------------------------------
@@ -46,19 +54,41 @@ class SensorTableModel(QAbstractTableModel):
         return self._sensors[row]
 
     def state(self, row: int) -> str:
-        """Validation first; then what the server's access log last said about the sensor, if read."""
+        """Validation first; then what the server last said about the sensor, if it was read."""
         if row in self._row_problems:
             return "invalid"
         sensor = self._sensors[row]
         if not sensor.enabled:
             return "off"
-        if not self._connections:  # the common case, and the cheap one: called per row by filter and sort
+        if self._server is None:  # the common case, and the cheap one: called per row by filter and sort
             return "ready"
-        return self._connections.get(canonical_address(sensor.address), "ready")
+        return self._server_state(sensor.address)[0]
 
-    def set_connections(self, results: dict[str, str]) -> None:
-        """Each sensor's latest result from the server (by canonical address), shown in the state column."""
-        self._connections = results
+    def _server_state(self, address: str) -> tuple[str, str]:
+        """Worked out once per address and tick: sorts, filters and column fits ask for every row."""
+        assert self._server is not None
+        if address not in self._said:
+            self._said[address] = self._server.state(address)
+        return self._said[address]
+
+    def set_snapshot(self, snapshot: Snapshot) -> None:
+        """What the server said in a status read: each sensor's state and its time, in the State column."""
+        self._server = snapshot
+        self._ages.start()
+        self._state_changed()
+
+    def server_changed(self, outcome: Outcome) -> None:
+        """An apply, rollback or remove ended: what the server lets through now, and every line read
+        before a change is history."""
+        allowed = outcome.rules.allowed_addresses() if outcome.rules else frozenset()
+        if outcome.changed and outcome.since is not None:
+            base = self._server or Snapshot(allowed, {}, None)
+            self.set_snapshot(base.after_change(allowed, outcome.since))
+        elif self._server is not None:
+            self.set_snapshot(replace(self._server, allowed=allowed))
+
+    def _state_changed(self) -> None:
+        self._said.clear()  # new words from the server, or "3 min ago" is 4 min ago now
         if self._sensors:
             self.dataChanged.emit(self.index(0, STATE), self.index(len(self._sensors) - 1, STATE))
 
@@ -112,6 +142,8 @@ class SensorTableModel(QAbstractTableModel):
         if role in (TOOLTIP, FOREGROUND, ACCESSIBLE_DESCRIPTION):
             if col == STATE:
                 reasons = self._row_problems.get(row, "")
+                if not reasons and role != FOREGROUND and self._server is not None and self._sensors[row].enabled:
+                    return self._server_state(self._sensors[row].address)[1]
             else:
                 reasons = self._problems.get((row, FIELDS.get(col, "")), "")
             if not reasons:

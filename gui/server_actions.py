@@ -1,8 +1,8 @@
 """The Proxy menu's work: connect, preview, apply, status, rollback, remove, each in a worker thread.
 
-Secrets come from what the engineer typed, then the keyring, then a dialog, and are kept in memory for
-this session only. Whatever the server turns out to need (a host-key decision, a sudo password, a key
-passphrase) ends the run with core's typed error; it is asked for here and the run starts again.
+Secrets come from what the engineer typed, then the keyring, then one dialog, and are kept in memory for
+this session only. Whatever the server turns out to need (a host-key decision, a password, a password it
+refused) ends that attempt with core's typed error; it is asked for here and the run goes on with it.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from core.remote.errors import (
     Cancelled,
     HostKeyChanged,
     HostKeyUnknown,
+    PasswordRefused,
     RemoteError,
     SecretNeeded,
-    SudoFailed,
+    SudoPasswordRefused,
 )
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSecrets, SshSession
-from gui.dialogs import HostKeyDialog, SecretDialog, host_key_changed
+from gui.dialogs import HostKeyDialog, LoginDialog, host_key_changed
 from gui.worker import Job
 
 if TYPE_CHECKING:
@@ -74,7 +75,10 @@ PROGRESS_DELAY_MS = 400
 
 
 class Abandoned(Exception):
-    """The engineer closed a password dialog: the run does not start."""
+    """The engineer closed a password dialog: the run does not go on."""
+
+
+READ_ONLY = {"test", "plan", "status"}  # Cancel may cut these at any moment: they change nothing
 
 
 class ServerActions(QObject):
@@ -86,8 +90,11 @@ class ServerActions(QObject):
         self.window = window
         self.known_hosts = known_hosts or KnownHosts.default()
         self.job: Job | None = None
-        self.session: SshSession | None = None  # the run's connection, aborted by Cancel while connecting
+        self.op: Operation | None = None
+        self.session: SshSession | None = None  # the run's connection, cut by Cancel where that is safe
         self.progress: QProgressDialog | None = None
+        self.cancel_asked = False  # the engineer pressed Cancel during this run
+        self.cancel_note = ""  # what Cancel does now, from core: "" cancels at once
         self.accepted: dict[tuple[str, int], str] = {}  # fingerprints accepted in the dialog, for the retry
         self.cache: dict[str, str] = {}  # identity -> secret, this session only
         self.distrust: set[str] = set()  # identities whose stored secret was refused: ask instead
@@ -99,14 +106,34 @@ class ServerActions(QObject):
         return self.job is not None
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-        if self.session is not None and self.session.client is None:
-            self.session.abort()  # still connecting: give up the connection now, not after its timeout
+        """Cancel stops what can stop now; a change under way is said to be too late, at once."""
+        if self.job is None or self.op is None:
+            return
+        if self.cancel_note:
+            self._tell_cancel(self.cancel_note)
+            if self.cancel_note == events.NOT_CANCELLED:
+                return
+        self.cancel_asked = True
+        self.job.cancel()
+        session = self.session
+        if session is not None and (session.client is None or self.op.name in READ_ONLY):
+            session.abort()  # nothing is being changed: give up the connection now, not after its timeout
+
+    def _tell_cancel(self, text: str) -> None:
+        self.window.statusBar().showMessage(text)
+        if self.op is not None and self.op.in_panel:
+            self.window.panel.cancel_refused(text)
+
+    def _on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.CancelNote):
+            self.cancel_note = event.text
+            if self.cancel_asked and event.text == events.NOT_CANCELLED:  # pressed just before the change began
+                self._tell_cancel(event.text)
 
     # --- starting a run -------------------------------------------------------------------------
-    def run(self, name: str, *, confirmed: bool = False) -> None:
-        """Start an operation; `confirmed` when it is the retry of one the engineer already confirmed."""
+    def run(self, name: str, *, confirmed: bool = False, again: bool = False) -> None:
+        """Start an operation; `confirmed` when it is the retry of one the engineer already confirmed,
+        `again` when it goes on after a dialog (the panel keeps its log)."""
         op = OPERATIONS[name]
         if self.job is not None:
             self.window.statusBar().showMessage("Another server task is still running", 5000)
@@ -116,6 +143,8 @@ class ServerActions(QObject):
         host = project.ssh.host
         if op.confirm and not confirmed and not self._confirm(op.confirm.format(host=host)):
             return
+        if name == "apply" and not self.password_confirmed():
+            return
         offline = None
         if name == "apply" and (where := self.window.panel.bundle.text().strip()):
             try:
@@ -123,12 +152,8 @@ class ServerActions(QObject):
             except bundle.BundleError as exc:
                 QMessageBox.warning(self.window, "The package bundle cannot be used", str(exc))
                 return
-        try:
-            ssh = self._ssh_secrets(project)
-            passwords = self.passwords(project, ask=False)  # what is missing is asked once the server answers
-        except Abandoned:
-            self.window.statusBar().showMessage("Cancelled: a password was not given", 5000)
-            return
+        ssh = self._ssh_secrets(project)
+        passwords = self.passwords(project, ask=False)  # what is missing is asked once the server answers
         session = SshSession(
             project.ssh,
             self.known_hosts,
@@ -136,10 +161,12 @@ class ServerActions(QObject):
             accept_fingerprint=self.accepted.get((host, project.ssh.port)),
         )
         job = Job(_work(name, project, session, passwords, offline), self)
-        self.job, self.session = job, session
+        self.job, self.op, self.session = job, op, session
+        self.cancel_asked, self.cancel_note = False, ""
         title = op.title.format(host=host)
+        job.event.connect(self._on_event)
         if op.in_panel:
-            self.window.panel.start(title)
+            self.window.panel.start(title, keep_log=again)
             self.window.show_tab(self.window.panel)
             job.event.connect(self.window.panel.on_event)
         else:
@@ -175,51 +202,79 @@ class ServerActions(QObject):
         return answer == QMessageBox.StandardButton.Yes
 
     # --- secrets --------------------------------------------------------------------------------
+    def password_confirmed(self) -> bool:
+        """A proxy password typed in the form goes to a server only once it was typed twice alike."""
+        field = self.window.form.password
+        if problem := field.problem():
+            field.again.setFocus()
+            QMessageBox.warning(self.window, "The proxy password is not confirmed", problem)
+            return False
+        return True
+
     def _ssh_secrets(self, project: Project) -> SshSecrets:
         """What is known already; anything else is asked for once the server has answered as the SSH
-        server it should be (SecretNeeded ends that run and the retry has it)."""
-        password = self.secret(Kind.SSH, project, ask=False) if project.ssh.auth is AuthMethod.PASSWORD else None
+        server it should be (SecretNeeded ends that attempt and the next one has it)."""
+        ssh = project.ssh
         return SshSecrets(
-            password=password,
-            key_passphrase=self.secret(Kind.PASSPHRASE, project, ask=False) if project.ssh.key_path else None,
-            sudo_password=self.secret(Kind.SUDO, project, ask=False) if project.ssh.sudo else None,
+            password=self.known(Kind.SSH, project) if ssh.auth is AuthMethod.PASSWORD else None,
+            key_passphrase=self.known(Kind.PASSPHRASE, project) if ssh.key_path else None,
+            sudo_password=self.known(Kind.SUDO, project) if ssh.sudo else None,
         )
 
     def passwords(self, project: Project, *, ask: bool) -> setup.Passwords:
+        """The proxy user's and the parent proxy's passwords: typed in the form, known, or (`ask`) asked."""
         proxy = project.proxy
-        proxy_password = None
+        wanted = []
         if proxy.auth_enabled:
             field = self.window.form.password
-            typed = field.typed()
-            if typed:  # kept in the field for this session, and in the keyring when Remember is ticked
+            if typed := field.typed():  # kept for this session, and in the keyring when Remember is ticked
                 self._keep(Kind.PROXY, project, typed, remember=field.remember.isChecked())
                 if field.remember.isChecked():
                     self.window.refresh_password_state()
-            proxy_password = self.secret(Kind.PROXY, project, ask=ask)
-        parent = self.secret(Kind.PARENT, project, ask=ask) if proxy.parent and proxy.parent.user else None
-        return setup.Passwords(proxy=proxy_password, parent=parent)
+            wanted.append(Kind.PROXY)
+        if proxy.parent and proxy.parent.user:
+            wanted.append(Kind.PARENT)
+        if ask:
+            self.ask(project, wanted)
+        return setup.Passwords(
+            proxy=self.known(Kind.PROXY, project) if Kind.PROXY in wanted else None,
+            parent=self.known(Kind.PARENT, project) if Kind.PARENT in wanted else None,
+        )
 
-    def secret(self, kind: Kind, project: Project, *, ask: bool = True) -> str | None:
-        """This session's answer, else the keyring's, else (when `ask`) a dialog."""
+    def known(self, kind: Kind, project: Project) -> str | None:
+        """This session's answer, else the keyring's (unless the server refused it)."""
         ident = credentials.identity(kind, project)
         if ident in self.cache:
             return self.cache[ident]
         if ident not in self.distrust and (stored := credentials.get(kind, project)):
             self.cache[ident] = stored
             return stored
-        if not ask:
-            return None
+        return None
+
+    def secret(self, kind: Kind, project: Project) -> str:
+        """A secret, asked for when it is not known."""
+        self.ask(project, [kind])
+        secret = self.known(kind, project)
+        assert secret is not None
+        return secret
+
+    def ask(self, project: Project, kinds: list[Kind], refused: str = "") -> None:
+        """One dialog for every secret of `kinds` that is not known yet (all of them after a refusal)."""
+        missing = [k for k in kinds if refused or self.known(k, project) is None]
+        if not missing:
+            return
         secure = credentials.secure_backend_available()
         note = ""
         if not secure and not self.told_insecure:
-            note = f"{credentials.NO_SECURE_STORE}; this one is kept in memory until sensorproxy closes."
+            note = f"{credentials.NO_SECURE_STORE}; these are kept in memory until sensorproxy closes."
             self.told_insecure = True
-        dialog = SecretDialog(credentials.describe(kind, project), secure=secure, note=note)
+        asks = {kind: credentials.describe(kind, project) for kind in missing}
+        dialog = LoginDialog(asks, secure=secure, refused=refused, note=note)
         dialog.setParent(self.window, dialog.windowFlags())
-        if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.edit.text():
+        if dialog.exec() != QDialog.DialogCode.Accepted:
             raise Abandoned
-        self._keep(kind, project, dialog.edit.text(), remember=dialog.remember.isChecked())
-        return dialog.edit.text()
+        for kind, secret in dialog.answers().items():
+            self._keep(kind, project, secret, remember=dialog.remember.isChecked())
 
     def _keep(self, kind: Kind, project: Project, secret: str, *, remember: bool) -> None:
         ident = credentials.identity(kind, project)
@@ -232,15 +287,27 @@ class ServerActions(QObject):
                 self.window.statusBar().showMessage(f"Not remembered: {exc}", 8000)
 
     def _refused(self, kinds: tuple[Kind, ...], project: Project) -> None:
-        """Secrets the server refused are asked for again next time, not taken from the keyring."""
+        """Secrets the server refused are asked for again, not taken from the keyring."""
         for kind in kinds:
             ident = credentials.identity(kind, project)
             self.cache.pop(ident, None)
             self.distrust.add(ident)
 
+    def _needs(self, op: Operation, project: Project, exc: SecretNeeded) -> list[Kind]:
+        """What the server asked for, with what the rest of this run will need and nobody knows yet: a
+        sudo password along with the SSH password, the proxy passwords along with any login secret."""
+        ssh, proxy = project.ssh, project.proxy
+        kinds = [credentials.NEEDED[exc.kind]]
+        if exc.kind == "password" and ssh.sudo:
+            kinds.append(Kind.SUDO)
+        if op.name == "apply":
+            kinds += [Kind.PROXY] if proxy.auth_enabled else []
+            kinds += [Kind.PARENT] if proxy.parent and proxy.parent.user else []
+        return sorted(set(kinds), key=list(Kind).index)
+
     # --- outcomes -------------------------------------------------------------------------------
     def _done(self) -> None:
-        self.job = self.session = None
+        self.job = self.session = self.op = None
         if self.progress is not None:
             self.progress.canceled.disconnect(self.cancel)
             self.progress.close()
@@ -249,7 +316,11 @@ class ServerActions(QObject):
         self.busyChanged.emit(False)
 
     def _succeeded(self, op: Operation, project: Project, result: Any) -> None:
+        cancelled = self.cancel_asked and op.name in READ_ONLY
         self._done()
+        if cancelled:  # it finished as Cancel was pressed: the engineer no longer wanted the answer
+            self._cancelled(op, "Cancelled; nothing on the server was changed.")
+            return
         host = project.ssh.host
         w = self.window
         if op.name == "plan":
@@ -258,8 +329,7 @@ class ServerActions(QObject):
             message = f"Compared with {host}: {'changes pending' if result.changed else 'up to date'}"
         elif op.name in ("status", "test"):
             w.status_view.show_status(host, result, project)
-            rows, _ = result.connections(project)
-            w.model.set_connections({seen.address: seen.result for seen in rows if seen.last})
+            w.model.set_snapshot(result.snapshot(project))
             s = result.state
             message = (
                 f"Connected to {project.ssh.user}@{host}: {s.os_name}, "
@@ -269,58 +339,88 @@ class ServerActions(QObject):
                 w.show_tab(w.status_view)
         else:
             w.preview.forget_plan()
+            w.model.server_changed(result)
             message = _outcome_text(op.name, host, result)
             w.panel.finish(True, message)
         w.statusBar().showMessage(message)
         self.finished.emit(op.name, True)
 
     def _failed(self, op: Operation, project: Project, exc: Exception) -> None:
+        cancelled = self.cancel_asked and (isinstance(exc, Cancelled) or op.name in READ_ONLY)
         self._done()
-        if isinstance(exc, HostKeyUnknown):
+        if cancelled:
+            self._cancelled(op, _sentence(str(exc)) if isinstance(exc, Cancelled) else "Cancelled; nothing changed.")
+        elif isinstance(exc, HostKeyUnknown):
             if HostKeyDialog(exc, self.window).exec() == QDialog.DialogCode.Accepted:
                 self.accepted[(project.ssh.host, project.ssh.port)] = exc.fingerprint
-                self.run(op.name, confirmed=True)
+                self.run(op.name, confirmed=True, again=True)
             else:
-                self._report(op, exc, "The server's host key was not trusted; nothing was sent to it.")
+                self._report(
+                    op, exc, "You did not trust its host key, so nothing was sent to it.", "The server was not trusted"
+                )
         elif isinstance(exc, HostKeyChanged):
             self._report(op, exc, str(exc).split(". ", 1)[0] + ". Nothing was sent to the server.")
             host_key_changed(self.window, exc)
         elif isinstance(exc, SecretNeeded) and exc.kind in credentials.NEEDED:
-            try:
-                self.secret(credentials.NEEDED[exc.kind], project)
-            except Abandoned:
-                self._report(op, exc, f"Stopped: {exc}.")
-            else:
-                self.run(op.name, confirmed=True)
-        elif isinstance(exc, Cancelled):
-            self._report(op, exc, "Cancelled. Nothing on the server was changed.")
+            self._ask_and_retry(op, project, self._needs(op, project, exc), "", exc)
+        elif isinstance(exc, PasswordRefused):
+            self._refused((Kind.SSH,), project)
+            kinds = [Kind.SSH, Kind.SUDO] if project.ssh.sudo else [Kind.SSH]
+            refused = f"{project.ssh.host} refused that SSH password for {project.ssh.user} — try again"
+            self._ask_and_retry(op, project, kinds, refused, exc)
+        elif isinstance(exc, SudoPasswordRefused):
+            self._refused((Kind.SUDO,), project)
+            refused = f"sudo refused that password for {project.ssh.user} — try again"
+            self._ask_and_retry(op, project, [Kind.SUDO], refused, exc)
         elif isinstance(exc, RemoteError):
             if isinstance(exc, AuthenticationFailed):
-                self._refused((Kind.SSH, Kind.PASSPHRASE), project)
-            if isinstance(exc, SudoFailed):
-                self._refused((Kind.SUDO,), project)
+                self._refused((Kind.PASSPHRASE,), project)
             self._report(op, exc, str(exc))
         else:
             detail = "".join(traceback.format_exception(exc))
-            self._report(op, exc, f"An unexpected error stopped the run ({type(exc).__name__}).", detail)
+            self._report(op, exc, f"An unexpected error stopped the run ({type(exc).__name__}).", detail=detail)
 
-    def _report(self, op: Operation, exc: BaseException, message: str, detail: str = "") -> None:
+    def _ask_and_retry(self, op: Operation, project: Project, kinds: list[Kind], refused: str, exc: Exception) -> None:
+        """Ask, then go on with the same run; the step waits meanwhile instead of showing a failure."""
+        if op.in_panel:
+            self.window.panel.wait("waiting for a password")
+        try:
+            self.ask(project, kinds, refused)
+        except Abandoned:
+            if refused:
+                self._report(op, exc, str(exc))
+            else:
+                self._cancelled(op, "Cancelled: the password was not given; nothing on the server was changed.")
+            return
+        self.run(op.name, confirmed=True, again=True)
+
+    def _cancelled(self, op: Operation, message: str) -> None:
+        """A cancel the engineer asked for: said plainly, not as an error."""
+        self.window.statusBar().showMessage(message)
+        if op.in_panel:
+            self.window.panel.finish_cancelled(message)
+        self.finished.emit(op.name, False)
+
+    def _report(self, op: Operation, exc: BaseException, message: str, title: str = "", detail: str = "") -> None:
         """The same failure gets the same headline and words from every operation (and the CLI)."""
         w = self.window
-        title = exc.title if isinstance(exc, RemoteError) else "An unexpected error"
+        title = title or (exc.title if isinstance(exc, RemoteError) else "An unexpected error")
         headed = message if message.startswith(title) else f"{title}: {message}"
         w.statusBar().showMessage(headed.splitlines()[0])
         if op.in_panel:
-            if detail:
-                w.panel.finish(False, headed, detail)
-            else:
-                w.panel.finish_error(exc, headed)
+            w.panel.finish(False, headed, detail or f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
         else:
             # The headline in the box itself as well: many desktops show no title on message boxes.
             box = QMessageBox(QMessageBox.Icon.Warning, title, f"<b>{html.escape(title)}</b>", parent=w)
             box.setInformativeText(html.escape(message))
             box.exec()
         self.finished.emit(op.name, False)
+
+
+def _sentence(text: str) -> str:
+    """core's Cancelled says a clause ("cancelled; nothing …"): as a sentence, for the outcome line."""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", ")", ":")) or "\n" in text else f"{text}."
 
 
 def _work(

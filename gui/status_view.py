@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QTableWidget,
     QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from core.remote.setup import ServerStatus
 
 COLUMNS = ("Address", "Name", "On the server", "In the table")
-SEEN_COLUMNS = ("Address", "Name", "Result", "Last seen", "Last destination")
+SEEN_COLUMNS = ("Address", "Name", "Since the change", "When", "Destination", "Before the change")
 
 
 class StatusView(QWidget):
@@ -32,12 +34,12 @@ class StatusView(QWidget):
         super().__init__()
         self.summary = QLabel("<b>Not checked yet.</b> Proxy ▸ Server status (F6) connects and reads the server.")
         self.summary.setWordWrap(True)
-        self.fields = {name: QLabel("—") for name in ("Server", "Squid", "Port", "Backups", "Notes")}
-        form = QFormLayout()
+        self.fields = {name: QLabel() for name in ("Server", "Squid", "Port", "Backups", "Notes")}
+        self.form = QFormLayout()
         for name, label in self.fields.items():
             label.setWordWrap(True)
             label.setAccessibleName(name)
-            form.addRow(name, label)
+            self.form.addRow(name, label)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -48,19 +50,24 @@ class StatusView(QWidget):
         self.table.setAccessibleName("Sensors the server allows")
         self.seen_summary = QLabel()
         self.seen_summary.setWordWrap(True)
-        self.seen = QTableWidget(0, len(SEEN_COLUMNS))
-        self.seen.setHorizontalHeaderLabels(SEEN_COLUMNS)
-        self.seen.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.seen.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.seen.verticalHeader().hide()
-        self.seen.horizontalHeader().setStretchLastSection(True)
+        self.seen = QTreeWidget()
+        self.seen.setColumnCount(len(SEEN_COLUMNS))
+        self.seen.setHeaderLabels(SEEN_COLUMNS)
         self.seen.setAccessibleName("Connections from the access log")
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addLayout(form)
+        layout.addLayout(self.form)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.seen_summary)
         layout.addWidget(self.seen, 1)
+        self._show_parts(False)
+
+    def _show_parts(self, read: bool) -> None:
+        """Before the first read only the summary shows: no headings over nothing."""
+        for name in self.fields:
+            self.form.setRowVisible(self.fields[name], read and bool(self.fields[name].text()))
+        for part in (self.table, self.seen_summary, self.seen):
+            part.setVisible(read)
 
     def show_status(self, host: str, status: ServerStatus, project: Project) -> None:
         s = status.state
@@ -71,7 +78,9 @@ class StatusView(QWidget):
         )
         port = status.port or project.proxy.port
         self.fields["Port"].setText(f"{port}: {'listening' if port in s.listening else 'NOT listening'}")
-        self.fields["Backups"].setText(f"{len(status.backups)}; last change {status.last_apply or 'never'}")
+        offset = status.offset
+        changed = f"; the configuration last changed {_at(status.since, offset)}" if status.since else ""
+        self.fields["Backups"].setText(f"{len(status.backups)}{changed}")
         self.fields["Notes"].setText("\n".join(status.managed.notes) if status.managed else "")
         rows = status.compare(project)
         self.table.setSortingEnabled(False)
@@ -93,7 +102,8 @@ class StatusView(QWidget):
                 self.table.setItem(i, col, item)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
-        self._show_connections(status, project)
+        self.table.setVisible(bool(rows))
+        self._show_connections(status, project, offset)
         if status.managed is None:
             self.summary.setText(f"<b>{host} has no sensorproxy rules.</b> Apply to set it up.")
         elif differ:
@@ -103,22 +113,84 @@ class StatusView(QWidget):
         else:
             allowed = len(status.managed.allowed())
             self.summary.setText(f"<b>The server allows exactly the table's {plural(allowed, 'enabled sensor')}.</b>")
+        self._show_parts(True)
+        self.table.setVisible(bool(rows))
 
-    def _show_connections(self, status: ServerStatus, project: Project) -> None:
+    def _show_connections(self, status: ServerStatus, project: Project, offset: float) -> None:
         rows, strangers = status.connections(project)
-        tunnelled = sum(seen.result == accesslog.ESTABLISHED for seen in rows)
+        tunnelled = sum(a.tunnel is not None for a in rows)
+        if status.since is None:
+            now = f"no sensor can connect now: {status.why_none}"
+        else:
+            now = (
+                f"{tunnelled} of {plural(len(rows), 'enabled sensor')} tunnelled through since the configuration "
+                f"changed {_at(status.since, offset)}"
+            )
         self.seen_summary.setText(
-            f"<b>Connections</b> (the last {len(status.log):,} lines of {accesslog.LOG_FILE}, refreshed while "
-            f"this tab is open): {tunnelled} of {plural(len(rows), 'enabled sensor')} tunnelled through"
+            f"<b>Connections</b> (the last {len(status.log):,} lines of {accesslog.LOG_FILE}, read again while "
+            f"this tab is open): {now}"
             + (f"; {plural(len(strangers), 'client')} not in the table" if strangers else "")
         )
-        self.seen.setRowCount(len(rows) + len(strangers))
-        for i, seen in enumerate((*rows, *strangers)):
-            stranger = i >= len(rows)
-            name = "not in the table" if stranger else seen.name
-            for col, text in enumerate((seen.address, name, seen.result, seen.when, seen.destination)):
-                item = QTableWidgetItem(text)
-                if stranger or seen.result not in (accesslog.ESTABLISHED,):
-                    item.setForeground(theme.color("error" if seen.result != accesslog.NEVER else "muted"))
-                self.seen.setItem(i, col, item)
-        self.seen.resizeColumnsToContents()
+        self.seen.clear()
+        sensors = self._group(f"Sensors in the table ({len(rows)})", self.seen.invisibleRootItem())
+        for act in rows:
+            self._activity(sensors, act, act.name, offset)
+        current = [a for a in strangers if a.count]
+        old = [a for a in strangers if not a.count]
+        if strangers:
+            others = self._group(
+                f"Clients not in the table ({len(strangers)}, {accesslog.span(strangers, offset)})", None
+            )
+            for act in current:
+                self._activity(others, act, "", offset)
+            if old:
+                history = self._group(
+                    f"Seen only before the change ({len(old)}, {accesslog.span(old, offset)})", others
+                )
+                history.setExpanded(False)
+                for act in old:
+                    self._activity(history, act, "", offset)
+        for col in range(len(SEEN_COLUMNS) - 1):
+            self.seen.resizeColumnToContents(col)
+
+    def _group(self, title: str, parent: QTreeWidgetItem | None) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([title])
+        item.setFirstColumnSpanned(True)
+        font = item.font(0)
+        font.setBold(True)
+        item.setFont(0, font)
+        if parent is None:
+            self.seen.addTopLevelItem(item)
+        else:
+            parent.addChild(item)
+        item.setFirstColumnSpanned(True)
+        item.setExpanded(True)
+        return item
+
+    @staticmethod
+    def _activity(group: QTreeWidgetItem, act: accesslog.Activity, name: str, offset: float) -> None:
+        entry = act.current
+        if name or entry is not None:  # a sensor, or a client seen since the change: its latest
+            when = _at(entry.time, offset) if entry else "-"
+            if not name and act.first is not None and act.last is not None and act.first != act.last:
+                when = f"{accesslog.span([act], offset)}, {plural(act.count, 'request')}"
+        else:  # only history: its time range
+            when = accesslog.span([act], offset)
+        before = f"{act.before.result}, {_at(act.before.time, offset)}" if act.before else ""
+        cells = (
+            act.address,
+            name,
+            entry.result if entry else accesslog.NEVER,
+            when,
+            entry.url if entry else (act.before.url if act.before else ""),
+            before,
+        )
+        item = QTreeWidgetItem(list(cells))
+        tone = "ok" if act.tunnel is not None else "muted" if entry is None else "error"
+        item.setForeground(2, theme.color(tone))
+        item.setForeground(5, theme.color("muted"))
+        group.addChild(item)
+
+
+def _at(t: float, offset: float) -> str:
+    return accesslog.at(t + offset)

@@ -7,12 +7,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QCheckBox,
+    QDialogButtonBox,
     QFileDialog,
     QLabel,
     QLineEdit,
@@ -21,8 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from core import projectfile
+from core.credentials import Kind
 from core.model import Project
 from core.remote.hostkeys import KnownHosts
+from gui.dialogs import LoginDialog
 from gui.main_window import MainWindow
 
 
@@ -36,8 +40,7 @@ class Seen:
 
 def answer_dialogs(*answers: tuple[str, str | None] | tuple[str, str | None, str], seen: Seen | None = None) -> Seen:
     """For each (button text, text to type[, check box to tick]) in order: wait for a modal dialog, type
-    into its first line edit when given, tick the box, and click the button whose text starts with the
-    given one."""
+    into its fields when given, tick the box, and click the button whose text starts with the given one."""
     seen = seen or Seen()
     queue = list(answers)
 
@@ -49,8 +52,10 @@ def answer_dialogs(*answers: tuple[str, str | None] | tuple[str, str | None, str
         button_text, typed, *tick = queue.pop(0)
         seen.titles.append(dialog.windowTitle())
         seen.texts.append("\n".join(label.text() for label in dialog.findChildren(QLabel)))
-        if typed is not None:
-            dialog.findChildren(QLineEdit)[0].setText(typed)
+        if typed is not None:  # into every field it asks (a new password's "again" too)
+            for edit in dialog.findChildren(QLineEdit):
+                if edit.isVisible():
+                    edit.setText(typed)
         for box in dialog.findChildren(QCheckBox):
             if tick and box.text().startswith(tick[0]):
                 box.setChecked(True)
@@ -142,7 +147,10 @@ def answer_next(*handlers: Callable[[QWidget], None]) -> Dialogs:
         if dialog is not None and not any(dialog is d for d in answered):
             answered.append(dialog)
             dialogs.titles.append(dialog.windowTitle())
-            texts = [dialog.text(), dialog.informativeText()] if isinstance(dialog, QMessageBox) else []
+            if isinstance(dialog, QMessageBox):
+                texts = [dialog.text(), dialog.informativeText()]
+            else:
+                texts = [label.text() for label in dialog.findChildren(QLabel)]
             dialogs.texts.append("\n".join(t for t in texts if t))
             dialogs.handlers.pop(0)(dialog)
         if dialogs.handlers:
@@ -163,6 +171,40 @@ def choose_file(path: Path) -> Callable[[QWidget], None]:
 
 def close(dialog: QWidget) -> None:
     dialog.close()
+
+
+def log_in(
+    *,
+    ssh: str | None = None,
+    sudo: str | None = None,
+    proxy: str | None = None,
+    same: bool = True,
+    cancel: bool = False,
+    check: Callable[[QWidget], None] | None = None,
+) -> Callable[[QWidget], None]:
+    """Fill the password dialog as a person does: type into each field it asks, untick "Same as the SSH
+    password" unless `same`, the proxy password twice, then click OK (or Cancel). `check` looks first."""
+
+    def handle(dialog: QWidget) -> None:
+        assert isinstance(dialog, LoginDialog), dialog.windowTitle()
+        if check is not None:
+            check(dialog)
+        for kind, text in ((Kind.SSH, ssh), (Kind.SUDO, sudo), (Kind.PROXY, proxy)):
+            if text is None:
+                continue
+            if kind is Kind.SUDO and dialog.same is not None and dialog.same.isChecked() != same:
+                dialog.same.click()
+            QTest.keyClicks(dialog.edits[kind], text)
+            if kind is Kind.PROXY:
+                assert dialog.again is not None
+                QTest.keyClicks(dialog.again, text)
+        ok = dialog.buttons.button(
+            QDialogButtonBox.StandardButton.Cancel if cancel else QDialogButtonBox.StandardButton.Ok
+        )
+        assert ok.isEnabled(), "the dialog does not take these answers"
+        QTest.mouseClick(ok, Qt.MouseButton.LeftButton)
+
+    return handle
 
 
 def press(button: QMessageBox.StandardButton) -> Callable[[QWidget], None]:

@@ -19,8 +19,22 @@ class NotSsh(ConnectFailed):
     title = "No SSH server on that port"
 
 
+class ConnectionLost(RemoteError):
+    """The server was reached, then the connection ended: during the handshake or a command."""
+
+    title = "The connection to the server was lost"
+
+
+class KeyFileMissing(RemoteError):
+    title = "The SSH key file is missing"
+
+
 class AuthenticationFailed(RemoteError):
     title = "The server refused the login"
+
+
+class PasswordRefused(AuthenticationFailed):
+    title = "The server refused the SSH password"
 
 
 class SecretNeeded(RemoteError):
@@ -35,7 +49,11 @@ class SecretNeeded(RemoteError):
 
 
 class SudoFailed(RemoteError):
-    title = "sudo refused"
+    title = "The login cannot act as root"
+
+
+class SudoPasswordRefused(SudoFailed):
+    title = "sudo refused the password"
 
 
 class HostKeyUnknown(RemoteError):

@@ -44,5 +44,19 @@ class LogEvent:
     line: str
 
 
-Event = StepEvent | LogEvent
+@dataclass(frozen=True)
+class CancelNote:
+    """What pressing Cancel does from now on: "" cancels at once; otherwise the sentence to show, for a
+    part of the run that is not stopped half-way (an install, the change itself)."""
+
+    text: str
+
+
+NOT_CANCELLED = "Too late to cancel: the server is already changing; it will finish or roll back."
+AFTER_INSTALL = (
+    "Cancelling after the install: apt is not stopped half-way, so Squid will be installed; "
+    "the configuration will not change."
+)
+
+Event = StepEvent | LogEvent | CancelNote
 Emit = Callable[[Event], None]

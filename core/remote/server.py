@@ -36,6 +36,7 @@ class RemoteFile:
     mode: int
     owner: str
     group: str
+    mtime: float = 0.0  # the server's clock (seconds since the epoch); 0: not read
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,16 @@ class ServerState:
     files: dict[str, RemoteFile | None] = field(default_factory=dict)  # managed paths: None = absent
     has_factory_copy: bool = False
     os_version: str = ""  # VERSION_ID: "12", "22.04"
+    now: float = 0.0  # the server's clock when it answered; 0: not read
 
     def text(self, path: str) -> str | None:
         f = self.files.get(path)
         return f.content if f else None
+
+    @property
+    def changed_at(self) -> float | None:
+        """When the managed files last changed, by the server's clock (None: none of them exists)."""
+        return max((f.mtime for f in self.files.values() if f is not None), default=None)
 
 
 PROBE = r"""
@@ -88,9 +95,10 @@ done
 sec backups; ls -1 /var/backups/sensorproxy 2>/dev/null
 sec cachelog; stat -c %s /var/log/squid/cache.log 2>/dev/null || echo 0
 sec factory; [ -e "$conf_dir/squid.conf.factory" ] && echo yes || echo no
+sec now; date +%s
 for p in "$@"; do
   sec "file $p"
-  if [ -f "$p" ]; then stat -c '%a %U %G' "$p"; base64 < "$p"; fi
+  if [ -f "$p" ]; then stat -c '%a %U %G %Y' "$p"; base64 < "$p"; fi
 done
 """
 
@@ -144,15 +152,17 @@ def _parse_probe(output: str, paths: list[str]) -> ServerState:
         files=files,
         has_factory_copy=one("factory") == "yes",
         os_version=os_release.get("VERSION_ID", ""),
+        now=float(one("now") or 0),
     )
 
 
 def remote_file(lines: list[str]) -> RemoteFile:
-    """A file as the scripts print it: `stat -c '%a %U %G'`, then its content in base64."""
+    """A file as the scripts print it: `stat -c '%a %U %G'` (and `%Y`, its mtime, from the probe), then
+    its content in base64."""
     try:
-        mode, owner, group = lines[0].split()
+        mode, owner, group, *mtime = lines[0].split()
         content = base64.b64decode("".join(lines[1:]), validate=True).decode("utf-8", "replace")
-        return RemoteFile(content, int(mode, 8), owner, group)
+        return RemoteFile(content, int(mode, 8), owner, group, float(mtime[0]) if mtime else 0.0)
     except (ValueError, IndexError) as exc:
         raise BadServerAnswer(f"a file the server sent could not be read ({exc})") from None
 
@@ -261,7 +271,7 @@ class Write:
 _PRELUDE = r"""
 set -u
 trap '' HUP PIPE   # a dropped SSH connection must not stop a change half-way
-step() { printf '@@step %s %s\n' "$1" "$2"; }
+step() { printf '@@step %s %s %s\n' "$1" "$2" "${3:-}"; }  # name, status, what happened
 log() { printf '@@log %s %s\n' "$1" "$2"; }
 cache_log=/var/log/squid/cache.log
 restore() {
@@ -345,8 +355,7 @@ def transaction(
             )
         out += [
             f'ls -1 {BACKUP_ROOT} | head -n -{KEEP_BACKUPS} | while read -r old; do rm -rf {BACKUP_ROOT}/"$old"; done',
-            'log backup "$set_dir"',
-            "step backup changed",
+            'step backup changed "backup in $set_dir"',
             "step write running",
             f"find {q(conf_dir)} {q(conf_dir + '/conf.d')} -maxdepth 1 -name '.sensorproxy-tmp.*' -type f"
             " -delete 2>/dev/null",
@@ -379,7 +388,7 @@ def transaction(
             "  restore; step write rolled_back; step validate failed; exit 30",
             "fi",
             "printf '%s\\n' \"$parsed\" | grep -E 'ERROR|WARNING' | sed 's/^/@@log validate /'",
-            "step validate changed",
+            'step validate changed "squid -k parse accepted it"',
         ]
     if enable:
         out += [
@@ -387,18 +396,23 @@ def transaction(
             "if [ -d /run/systemd/system ]; then systemctl enable squid 2>&1",
             # sysvinit: back to the package's own links (start in 2-5), whatever state they were left in
             "else { update-rc.d -f squid remove && update-rc.d squid defaults; } 2>&1; fi | sed 's/^/@@log enable /'",
-            "step enable changed",
+            'step enable changed "enabled at boot"',
         ]
+    else:
+        out.append('step enable unchanged "already enabled at boot"')
     if activate:
         out += [
             "step activate running",
             "was_running=no; squid -k check >/dev/null 2>&1 && was_running=yes",
             "offset=$(log_size)",
             "activate 8>&- 2>&1 | sed 's/^/@@log activate /'",
-            "step activate changed",
+            'if [ "$was_running" = yes ]; then step activate changed "reconfigured Squid (squid -k reconfigure)"',
+            'else step activate changed "started Squid"; fi',
             "step verify running",
             'if serving "$port" "$offset"; then',
-            '  log verify "Squid serves on port $port"; step verify changed; exit 0',
+            '  step verify changed "Squid serves on port $port"',
+            "  printf '@@time %s\n' \"$(date +%s)\"  # when the new configuration took effect, by the server's clock",
+            "  exit 0",
             "fi",
             'log verify "$why"',
         ]
@@ -412,4 +426,6 @@ def transaction(
                 "fi",
             ]
         out += ["step verify failed", "exit 40"]
+    else:
+        out += ['step activate unchanged "nothing to reload"', 'step verify unchanged "Squid runs and nothing changed"']
     return "\n".join(out) + "\n"

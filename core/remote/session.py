@@ -26,11 +26,15 @@ from core.remote.errors import (
     Cancelled,
     CommandFailed,
     ConnectFailed,
+    ConnectionLost,
     HostKeyChanged,
+    KeyFileMissing,
     NotSsh,
+    PasswordRefused,
     RemoteError,
     SecretNeeded,
     SudoFailed,
+    SudoPasswordRefused,
 )
 from core.remote.hostkeys import KnownHosts
 
@@ -151,9 +155,11 @@ class SshSession:
         if isinstance(exc, paramiko.PasswordRequiredException):
             return SecretNeeded("key_passphrase", f"the key {t.key_path} is encrypted")
         if isinstance(exc, paramiko.AuthenticationException):
+            if t.auth is AuthMethod.PASSWORD:
+                return PasswordRefused(f"{t.user}@{t.host}:{t.port} refused that password for {t.user}")
             return AuthenticationFailed(f"{t.user}@{t.host}:{t.port} refused the {t.auth.value} login")
         if isinstance(exc, FileNotFoundError):
-            return ConnectFailed(f"the key file {t.key_path} does not exist")
+            return KeyFileMissing(f"the key file {t.key_path} does not exist on this computer")
         if isinstance(exc, paramiko.SSHException) and "protocol banner" in str(exc):
             hung_up = isinstance(exc.__context__, EOFError | ConnectionResetError)
             why = "it hung up without an SSH greeting" if hung_up else f"no SSH greeting within {BANNER_TIMEOUT:.0f} s"
@@ -163,7 +169,7 @@ class SshSession:
         if isinstance(exc, OSError | EOFError | paramiko.SSHException):  # EOFError: it hung up mid-handshake
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             reason = reason or "the server closed the connection"
-            return ConnectFailed(f"{t.host} port {t.port} closed the SSH connection before logging in ({reason})")
+            return ConnectionLost(f"{t.host} port {t.port} closed the SSH connection before logging in ({reason})")
         return exc
 
     def _check_privileges(self) -> None:
@@ -183,7 +189,7 @@ class SshSession:
             # A wrong password is refused here, quickly, before any real work.
             check = self.run("true", timeout=30)
             if not check.ok:
-                raise SudoFailed(f"sudo on {self.target.host} refused the password for {self.target.user}")
+                raise SudoPasswordRefused(f"sudo on {self.target.host} refused that password for {self.target.user}")
 
     def close(self) -> None:
         if self.client is not None:
@@ -257,7 +263,7 @@ class SshSession:
             raise ConnectFailed("not connected")
         transport = self.client.get_transport()
         if transport is None or not transport.is_active():
-            raise ConnectFailed(f"the SSH connection to {self.target.host} was lost")
+            raise ConnectionLost(f"the SSH connection to {self.target.host} was lost")
         self.commands.append(command)
         try:
             chan = transport.open_session(timeout=CONNECT_TIMEOUT)
@@ -269,7 +275,7 @@ class SshSession:
             code = chan.recv_exit_status()
             chan.close()
         except (OSError, paramiko.SSHException, EOFError) as exc:
-            raise ConnectFailed(f"the SSH connection to {self.target.host} failed ({exc})") from None
+            raise ConnectionLost(f"the SSH connection to {self.target.host} failed ({exc})") from None
         return Result(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
     def hold(self, command: str, ready: Callable[[str], bool]) -> tuple[paramiko.Channel, str]:
@@ -304,7 +310,7 @@ class SshSession:
                         break
                     buf += data
         except (OSError, paramiko.SSHException, EOFError) as exc:
-            raise ConnectFailed(
+            raise ConnectionLost(
                 f"the SSH connection to {self.target.host} failed ({exc or type(exc).__name__})"
             ) from None
         return chan, buf.decode("utf-8", "replace")

@@ -36,7 +36,7 @@ from core.remote.errors import (
     ValidationFailed,
     VerifyFailed,
 )
-from core.remote.events import TITLES, Emit, LogEvent, Status, StepEvent
+from core.remote.events import AFTER_INSTALL, NOT_CANCELLED, TITLES, CancelNote, Emit, LogEvent, Status, StepEvent
 from core.remote.server import RemoteFile, ServerState
 from core.remote.session import SshSession
 
@@ -137,9 +137,13 @@ def _steps(state: ServerState, files: list[FileChange], install: bool) -> tuple[
         ),
         PlannedStep("write", changed, ", ".join(f.path for f in files) or "every file is up to date"),
         PlannedStep("validate", changed, "squid -k parse" if changed else "nothing changed"),
-        PlannedStep("enable", not state.enabled, "enable at boot" if not state.enabled else "already enabled"),
+        PlannedStep("enable", not state.enabled, "enable at boot" if not state.enabled else "already enabled at boot"),
         PlannedStep("activate", changed or not state.running, activate),
-        PlannedStep("verify", changed or not state.running, "process, port and cache.log"),
+        PlannedStep(
+            "verify",
+            changed or not state.running,
+            "process, port and cache.log" if changed or not state.running else "Squid runs and nothing changed",
+        ),
     )
 
 
@@ -213,7 +217,8 @@ dir=/var/backups/sensorproxy/$1
 [ -f "$dir/manifest" ] || { echo "no backup set $1" >&2; exit 3; }
 while read -r state i p; do
   printf '\n@@sp %s %s\n' "$state" "$p"
-  [ "$state" = present ] && { stat -c '%a %U %G' "$dir/$i"; base64 < "$dir/$i"; }
+  # `if`, not `&&`: a last file that was absent must not make the whole read fail
+  if [ "$state" = present ]; then stat -c '%a %U %G' "$dir/$i"; base64 < "$dir/$i"; fi
 done < "$dir/manifest"
 """
     out = session.check(session.script(script, name), f"reading backup {name}").stdout
@@ -272,6 +277,8 @@ class Run:
     cancel: Callable[[], bool] = lambda: False
     backup_set: str | None = None
     dpkg_timeout: int = DPKG_LOCK_TIMEOUT  # how long an install waits for another package manager
+    installed: bool = False  # this run installed Squid
+    changed_at: float | None = None  # when the new configuration took effect, by the server's clock
 
     def log(self, step: str, text: str) -> None:
         for line in text.splitlines():
@@ -283,7 +290,9 @@ class Run:
 
     def check_cancel(self) -> None:
         if self.cancel():
-            raise Cancelled("cancelled by the user; nothing on the server was changed")
+            if self.installed:
+                raise Cancelled("cancelled after Squid was installed; its configuration was not changed")
+            raise Cancelled("cancelled; nothing on the server was changed")
 
     def connect(self) -> None:
         self.mark("connect", Status.RUNNING, TITLES["connect"])
@@ -323,6 +332,7 @@ class Run:
             return state
         self.check_cancel()
         self.mark("install", Status.RUNNING, TITLES["install"])
+        self.emit(CancelNote(AFTER_INSTALL))
         on_line = lambda line: self.emit(LogEvent("install", line))  # noqa: E731
         if bundle is not None:
             if problem := bundle.problem(state):
@@ -357,23 +367,23 @@ class Run:
             error = CommandFailed("installing Squid", 0, "apt-get finished but squid is not on the server")
             self.mark("install", Status.FAILED, str(error))
             raise error
-        self.mark("install", Status.CHANGED, f"Squid {state.squid_version}")
+        self.installed = True
+        self.mark("install", Status.CHANGED, f"installed Squid {state.squid_version}")
+        self.emit(CancelNote(""))
         return state
 
     def execute(self, plan: Plan, state: ServerState) -> bool:
         """Run a plan's changes as one transaction on the server; True when anything changed."""
+        if not plan.changed:
+            for step in plan.steps[1:]:
+                self.mark(step.name, Status.UNCHANGED, step.detail)
+            return False
         if not plan.files:
             for name in ("backup", "write", "validate"):
                 self.mark(name, Status.UNCHANGED, plan.step(name).detail)
-        if state.enabled:
-            self.mark("enable", Status.UNCHANGED, "already enabled at boot")
         activate = plan.step("activate").will_change
-        if not activate:
-            self.mark("activate", Status.UNCHANGED, "nothing to reload")
-            self.mark("verify", Status.UNCHANGED, "Squid runs and nothing changed")
-        if not plan.changed:
-            return False
         self.check_cancel()  # the last point to stop: a started transaction completes or rolls back
+        self.emit(CancelNote(NOT_CANCELLED))
         self.backup_set = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ") if plan.files else None
         script = server.transaction(
             conf_dir=self.layout.conf_dir,
@@ -390,18 +400,23 @@ class Run:
         def on_line(line: str) -> None:
             kind, _, rest = line.partition(" ")
             step, _, text = rest.partition(" ")
+            word, _, said = text.strip().partition(" ")
             if kind == "@@log" and step in TITLES:
                 logs.setdefault(step, []).append(text)
                 self.emit(LogEvent(step, text))
-            elif kind == "@@step" and step in TITLES and text in _SCRIPT_STATUS:
-                status = _SCRIPT_STATUS[text]
-                message = TITLES[step] if status is Status.RUNNING else ""
+            elif kind == "@@step" and step in TITLES and word in _SCRIPT_STATUS:
+                status = _SCRIPT_STATUS[word]
+                message = TITLES[step] if status is Status.RUNNING else said or plan.step(step).detail
                 if status is Status.FAILED:
                     message = (logs.get(step) or ["failed"])[-1]
                 elif status is Status.ROLLED_BACK:
                     message = "the previous files are back"
+                elif step == "validate" and status is Status.CHANGED and logs.get(step):
+                    message += f", with {plural(len(logs[step]), 'warning')} (see the log)"
                 diff = plan.diff() if step == "write" and status is Status.CHANGED else ""
                 self.emit(StepEvent(step, status, message, diff))
+            elif kind == "@@time":
+                self.changed_at = float(step)
             elif line.strip():
                 self.emit(LogEvent("write", line))
 
@@ -414,6 +429,17 @@ class Run:
             raise CommandFailed("changing the server", result.returncode, result.stderr or result.stdout)
         return True
 
+    def outcome(self, changed: bool, plan: Plan, state: ServerState, start: float) -> Outcome:
+        return Outcome(
+            changed,
+            plan,
+            self.backup_set,
+            time.monotonic() - start,
+            len(self.session.commands),
+            managed_rules(self.layout, state, plan.files),
+            self.changed_at or state.changed_at,
+        )
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -422,6 +448,8 @@ class Outcome:
     backup_set: str | None
     seconds: float
     round_trips: int
+    rules: squid.ReadBack | None = None  # the server's managed rules afterwards
+    since: float | None = None  # when the configuration now running took effect, by the server's clock
 
 
 def apply(
@@ -446,7 +474,7 @@ def apply(
         secrets = _secrets(project, state, layout, passwords)
         plan = plan_apply(project, state, layout, secrets)
         changed = run.execute(plan, state)
-    return Outcome(changed, plan, run.backup_set, time.monotonic() - start, len(session.commands))
+    return run.outcome(changed, plan, state, start)
 
 
 def _require_passwords(project: Project, passwords: Passwords) -> None:
@@ -514,7 +542,7 @@ def rollback(
         run.mark("install", Status.SKIPPED)
         plan = plan_restore(state, layout, target)
         changed = run.execute(plan, state)
-    return Outcome(changed, plan, run.backup_set, time.monotonic() - start, len(session.commands))
+    return run.outcome(changed, plan, state, start)
 
 
 def remove(session: SshSession, *, layout: squid.SquidLayout | None = None, emit: Emit | None = None) -> Outcome:
@@ -527,7 +555,7 @@ def remove(session: SshSession, *, layout: squid.SquidLayout | None = None, emit
         run.mark("install", Status.SKIPPED)
         plan = plan_remove(state, layout)
         changed = run.execute(plan, state)
-    return Outcome(changed, plan, run.backup_set, time.monotonic() - start, len(session.commands))
+    return run.outcome(changed, plan, state, start)
 
 
 @dataclass(frozen=True)
@@ -547,10 +575,31 @@ class ServerStatus:
     last_apply: str | None
     backups: tuple[str, ...]
     log: tuple[accesslog.Entry, ...] = ()  # the tail of Squid's access log, when it was read
+    read_at: float = 0.0  # the workstation's clock when the server answered
 
-    def connections(self, project: Project) -> tuple[tuple[accesslog.Seen, ...], tuple[accesslog.Seen, ...]]:
-        """Per enabled sensor of the project, and per unknown client: the latest access-log line."""
-        return accesslog.summarize(list(self.log), project.normalized().sensors)
+    @property
+    def since(self) -> float | None:
+        """When the running sensorproxy configuration took effect (server clock); None when none runs."""
+        return self.state.changed_at if self.managed is not None and self.state.running else None
+
+    @property
+    def why_none(self) -> str:
+        return "Squid is not running" if not self.state.running else "no sensorproxy rules on the server"
+
+    def connections(self, project: Project) -> tuple[tuple[accesslog.Activity, ...], tuple[accesslog.Activity, ...]]:
+        """Per enabled sensor of the project, and per unknown client: its lines, split at the change."""
+        return accesslog.summarize(list(self.log), project.normalized().sensors, self.since)
+
+    @property
+    def offset(self) -> float:
+        """The workstation's clock minus the server's: server times shown on the workstation's clock."""
+        return self.read_at - self.state.now if self.state.now and self.read_at else 0.0
+
+    def snapshot(self, project: Project) -> accesslog.Snapshot:
+        """The sensor table's view of this answer."""
+        rows, _ = self.connections(project)
+        allowed = self.managed.allowed_addresses() if self.managed else frozenset()
+        return accesslog.snapshot(rows, allowed, self.since, self.offset, self.why_none)
 
     @property
     def port(self) -> int | None:
@@ -572,6 +621,7 @@ def status(session: SshSession, *, layout: squid.SquidLayout | None = None, with
     if session.client is None:
         session.connect()
     state = probe(session, layout)
+    read_at = time.time()
     last = state.backups[-1] if state.backups else None
     log: tuple[accesslog.Entry, ...] = ()
     if with_log:
@@ -579,4 +629,4 @@ def status(session: SshSession, *, layout: squid.SquidLayout | None = None, with
             '[ -r "$1" ] && tail -n "$2" "$1"; exit 0\n', accesslog.LOG_FILE, str(accesslog.TAIL_LINES)
         )
         log = tuple(accesslog.parse(session.check(result, "reading Squid's access log").stdout))
-    return ServerStatus(state, managed_rules(layout, state), last, state.backups, log)
+    return ServerStatus(state, managed_rules(layout, state), last, state.backups, log, read_at)

@@ -1,10 +1,11 @@
 """Screenshots of the window's main states, for the README and for looking at the layout.
 
 Run through `./dev screenshots` (under Xvfb). The states: an empty project; the example with
-validation errors; the preview with a diff; a finished apply; and the preview in dark mode. No server
-is contacted: the diff is core's real plan against a server whose files are built here (an older
-version of the example already applied), and the finished apply replays the step events an apply
-against the lab produces.
+validation errors; the preview with a diff; a finished apply; Cancel pressed once the server was
+changing; the one password dialog of a sudo login; the server status with the State column; and the
+preview in dark mode. No server is contacted: the diff is core's real plan against a server whose files
+are built here (an older version of the example already applied), the apply replays the step events an
+apply against the lab produces, and the status reads an access log written here.
 """
 
 from __future__ import annotations
@@ -13,22 +14,25 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from core import projectfile, squid  # noqa: E402
-from core.model import Project  # noqa: E402
-from core.remote.events import LogEvent, Status, StepEvent  # noqa: E402
+from core import accesslog, credentials, projectfile, squid  # noqa: E402
+from core.credentials import Kind  # noqa: E402
+from core.model import AuthMethod, Project  # noqa: E402
+from core.remote.events import NOT_CANCELLED, CancelNote, LogEvent, Status, StepEvent  # noqa: E402
 from core.remote.hostkeys import KnownHosts  # noqa: E402
 from core.remote.server import RemoteFile, ServerState  # noqa: E402
-from core.remote.setup import plan_apply  # noqa: E402
+from core.remote.setup import ServerStatus, managed_rules, plan_apply  # noqa: E402
 from gui import theme  # noqa: E402
+from gui.dialogs import LoginDialog  # noqa: E402
 from gui.main_window import MainWindow, empty_project  # noqa: E402
 from gui.sensor_model import ADDRESS, NAME  # noqa: E402
 
@@ -36,17 +40,58 @@ EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"
 OUT = Path(__file__).resolve().parent
 
 
-def server_with(project: Project) -> ServerState:
-    """A Debian 12 server on which `project` was applied."""
+def server_with(project: Project, changed: float = 0.0, now: float = 0.0) -> ServerState:
+    """A Debian 12 server on which `project` was applied (at `changed`, by its clock)."""
     layout = squid.SquidLayout()
     rendered = squid.render(project, squid.stock_conf(), layout)
-    files: dict[str, RemoteFile | None] = {layout.squid_conf: RemoteFile(squid.stock_conf(), 0o644, "root", "root")}
+    stock = RemoteFile(squid.stock_conf(), 0o644, "root", "root", changed - 86400 * 30)
+    files: dict[str, RemoteFile | None] = {layout.squid_conf: stock}
     for f in rendered.files:
-        files[f.path] = RemoteFile(f.content, f.mode, "root", f.group)
+        files[f.path] = RemoteFile(f.content, f.mode, "root", f.group, changed)
     return ServerState(
         "debian", "Debian GNU/Linux 12 (bookworm)", "amd64", 10_000_000, "5.7", True, False, True, True,
-        frozenset({3128}), ("20261128T101500.000000Z",), 0, files,
+        frozenset({3128}), ("20261128T101500.000000Z",), 0, files, now=now,
     )  # fmt: skip
+
+
+def status_of(project: Project) -> ServerStatus:
+    """The example's server 25 minutes after an apply, with the sensors' traffic since and before it."""
+    now = time.time()
+    changed = now - 25 * 60
+    sensors = [s.address for s in project.sensors]
+    lines = [  # (minutes ago, client, Squid's code, destination)
+        (95, sensors[0], "TCP_TUNNEL/200", "old-hub.azure-devices.net:443"),
+        (70, "192.168.40.77", "TCP_DENIED/403", "hub.azure-devices.net:443"),
+        (64, "192.168.40.78", "TCP_DENIED/403", "hub.azure-devices.net:443"),
+        (22, sensors[0], "TCP_TUNNEL/200", "north-plant-hub.azure-devices.net:443"),
+        (18, sensors[1], "TCP_DENIED/407", "north-plant-hub.azure-devices.net:443"),
+        (9, sensors[2], "NONE_NONE/000", "error:transaction-end-before-headers"),
+        (3, sensors[0], "TCP_TUNNEL/200", "north-plant-hub.azure-devices.net:443"),
+        (2, "192.168.40.90", "TCP_DENIED/403", "hub.azure-devices.net:443"),
+        (1, "192.168.40.90", "TCP_DENIED/403", "hub.azure-devices.net:443"),
+    ]
+    text = "".join(
+        f"{now - m * 60:.3f} 120 {client} {code} 4000 {'CONNECT' if ':443' in url else '-'} {url} "
+        f"{'sensors' if code.endswith('200') else '-'} HIER_DIRECT/- -\n"
+        for m, client, code, url in lines
+    )
+    state = server_with(project, changed, now)
+    layout = squid.SquidLayout()
+    return ServerStatus(
+        state, managed_rules(layout, state), None, state.backups, tuple(accesslog.parse(text)), read_at=now
+    )
+
+
+def shoot_dialog(dialog: QWidget, name: str) -> None:
+    """A modal dialog as it opens over the window."""
+
+    def grab() -> None:
+        dialog.grab().save(str(OUT / f"{name}.png"))
+        print(OUT / f"{name}.png")
+        dialog.reject()
+
+    QTimer.singleShot(300, grab)
+    dialog.exec()
 
 
 APPLY_EVENTS = [
@@ -54,17 +99,20 @@ APPLY_EVENTS = [
     StepEvent("preflight", Status.UNCHANGED, "Debian GNU/Linux 12 (bookworm)"),
     LogEvent("preflight", "Debian GNU/Linux 12 (bookworm) (amd64), Squid 5.7, systemd, running"),
     StepEvent("install", Status.UNCHANGED, "Squid 5.7 is installed"),
-    StepEvent("backup", Status.CHANGED, ""),
-    LogEvent("backup", "2 files saved to /var/backups/sensorproxy/20261128T141502.120934Z"),
-    StepEvent("write", Status.CHANGED, ""),
-    StepEvent("validate", Status.CHANGED, ""),
-    LogEvent("validate", "squid -k parse: no errors"),
+    StepEvent("backup", Status.RUNNING, "Back up"),
+    CancelNote(NOT_CANCELLED),
+    StepEvent("backup", Status.CHANGED, "backup in /var/backups/sensorproxy/20261128T141502.120934Z"),
+    StepEvent("write", Status.RUNNING, "Write the configuration"),
+    StepEvent("write", Status.CHANGED, "/etc/squid/conf.d/sensorproxy.conf, /etc/squid/sensorproxy-sensors.txt"),
+    StepEvent("validate", Status.RUNNING, "Validate (squid -k parse)"),
+    StepEvent("validate", Status.CHANGED, "squid -k parse accepted it"),
     StepEvent("enable", Status.UNCHANGED, "already enabled at boot"),
-    StepEvent("activate", Status.CHANGED, ""),
-    LogEvent("activate", "squid -k reconfigure"),
-    StepEvent("verify", Status.CHANGED, ""),
-    LogEvent("verify", "Accepting HTTP Socket connections at conn2 local=[::]:3128"),
+    StepEvent("activate", Status.RUNNING, "Start or reload Squid"),
+    StepEvent("activate", Status.CHANGED, "reconfigured Squid (squid -k reconfigure)"),
+    StepEvent("verify", Status.RUNNING, "Verify"),
+    StepEvent("verify", Status.CHANGED, "Squid serves on port 3128"),
 ]
+CANCEL_AT = APPLY_EVENTS.index(CancelNote(NOT_CANCELLED)) + 1  # Cancel pressed as the change began
 
 
 def shoot(window: MainWindow, name: str) -> None:
@@ -103,11 +151,27 @@ def main() -> None:
     shoot(window, "3-preview-diff")
 
     window.panel.start("Applying the project to 10.10.0.5")
-    for event in APPLY_EVENTS:
+    window.show_tab(window.panel)
+    for event in APPLY_EVENTS[:CANCEL_AT]:
+        window.panel.on_event(event)
+    window.panel.cancel_refused(NOT_CANCELLED)  # what pressing Cancel now shows, as the lab test proves
+    shoot(window, "7-cancel-too-late")
+    for event in APPLY_EVENTS[CANCEL_AT:]:
         window.panel.on_event(event)
     window.panel.finish(True, "Applied. Squid on 10.10.0.5 serves the new rules on port 3128. (0.7 s, 3 SSH commands)")
-    window.show_tab(window.panel)
     shoot(window, "4-apply-finished")
+
+    by_password = replace(project, ssh=replace(project.ssh, auth=AuthMethod.PASSWORD, host="10.10.0.5"))
+    asks = {kind: credentials.describe(kind, by_password) for kind in (Kind.SSH, Kind.SUDO, Kind.PROXY)}
+    shoot_dialog(LoginDialog(asks, secure=True, parent=window), "8-passwords")
+    refused = f"sudo refused that password for {project.ssh.user} — try again"
+    shoot_dialog(LoginDialog({Kind.SUDO: asks[Kind.SUDO]}, secure=True, refused=refused, parent=window), "8-refused")
+
+    status = status_of(project)
+    window.status_view.show_status("10.10.0.5", status, project)
+    window.model.set_snapshot(status.snapshot(project))
+    window.show_tab(window.status_view)
+    shoot(window, "9-status")
 
     os.environ[theme.THEME_ENV] = "dark"
     theme.apply(app)

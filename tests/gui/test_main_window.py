@@ -4,6 +4,7 @@ state of the proxy password. Server runs against the real lab are in tests/lab/t
 from __future__ import annotations
 
 import threading
+import time
 
 import keyring
 from keyring.backends import fail
@@ -11,7 +12,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QMessageBox, QPlainTextEdit, QSpinBox
 
-from core import credentials, csvio, projectfile
+from core import accesslog, credentials, csvio, projectfile
 from core.credentials import Kind
 from core.model import Sensor
 from gui.sensor_model import ADDRESS, NAME, STATE
@@ -336,9 +337,12 @@ def test_columns_fit_every_row_and_a_sort_reads_only_the_rows_in_view(qtbot, tmp
     QGuiApplication.processEvents()
     assert metrics.horizontalAdvance("10.99.0.1") <= header.sectionSize(ADDRESS) < metrics.horizontalAdvance(wide)
 
-    w.model.set_connections({"10.0.0.1": "authentication failed"})
+    refused = accesslog.Entry(time.time(), "10.0.0.1", "TCP_DENIED", 407, "CONNECT", "hub:443", "")
+    activity = accesslog.Activity("10.0.0.1", "S00000").add(refused, since=0.0)
+    w.model.set_snapshot(accesslog.Snapshot(None, {"10.0.0.1": activity}, since=0.0))
     QGuiApplication.processEvents()
-    assert header.sectionSize(STATE) >= metrics.horizontalAdvance("authentication failed")
+    assert w.model.state(0).startswith(f"{accesslog.AUTH_FAILED} ")
+    assert header.sectionSize(STATE) >= metrics.horizontalAdvance(w.model.state(0))
 
     # Qt's own fit-to-contents read 1,000 rows per column through the model at each sort (0.1 s here).
     reads = []

@@ -34,13 +34,13 @@ def test_apply_panel_follows_steps_and_shows_a_failure_with_details(qtbot):
     assert "[validate] FATAL: Bungled" in panel.log.toPlainText()
     assert "+acl x" in panel.log.toPlainText()
     exc = ValidationFailed(["FATAL: Bungled /etc/squid/squid.conf line 9"])
-    panel.finish_error(exc, "Squid refused the configuration; the previous files are back.")
+    panel.finish(False, "Squid refused the configuration; the previous files are back.", f"ValidationFailed: {exc}")
     assert not panel.cancel.isEnabled()
     assert panel.outcome.text() == "Squid refused the configuration; the previous files are back."
     assert panel.details.isHidden()
     panel.details_button.click()
     assert not panel.details.isHidden()
-    assert "core.remote.errors.ValidationFailed" in panel.details.toPlainText()
+    assert "ValidationFailed: squid -k parse refused" in panel.details.toPlainText()
 
 
 def test_cancel_button_asks_once(qtbot):

@@ -72,6 +72,7 @@ def test_offline_kit_from_the_window_hashes_the_typed_password(qtbot, tmp_path):
 
     w = open_window(qtbot, EXAMPLE, tmp_path)
     w.form.password.edit.setText("Kit-typed-3")
+    w.form.password.again.setText("Kit-typed-3")  # a new proxy password is typed twice
     out = tmp_path / "kit.zip"
     answer_next(choose_file(out))
     trigger(w, "Export offline kit…")

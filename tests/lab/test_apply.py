@@ -18,13 +18,13 @@ from core import squid
 from core.model import AuthMethod, ParentProxy, ProxySettings
 from core.remote import setup
 from core.remote.errors import (
-    AuthenticationFailed,
     Cancelled,
     HostKeyChanged,
     HostKeyUnknown,
+    PasswordRefused,
     SecretNeeded,
     ServerLocked,
-    SudoFailed,
+    SudoPasswordRefused,
     ValidationFailed,
     VerifyFailed,
 )
@@ -196,8 +196,8 @@ def test_sudo_user_with_a_wrong_password_fails_quickly(lab, known_hosts):
     worker.join(timeout=60)  # a guard against a hang, not a timing assertion
     assert not worker.is_alive(), "sudo with a wrong password hung"
     assert len(errors) == 1
-    assert isinstance(errors[0], SudoFailed)
-    assert "refused the password" in str(errors[0])
+    assert isinstance(errors[0], SudoPasswordRefused)
+    assert "refused that password for" in str(errors[0])
     assert "not-the-password" not in str(errors[0])
 
 
@@ -324,7 +324,7 @@ def test_password_login_and_encrypted_rsa_key(lab, known_hosts):
     ) as session:
         assert not session.is_root
         assert session.sudo_needs_password
-    with pytest.raises(AuthenticationFailed, match="refused the password login"):
+    with pytest.raises(PasswordRefused, match=f"refused that password for {SUDO_USER}"):
         SshSession(by_password, known_hosts, SshSecrets(password="wrong")).connect()
 
     key = lab.tmp / "client_rsa"

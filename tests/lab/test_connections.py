@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core import projectfile
-from core.accesslog import AUTH_FAILED, DENIED, ESTABLISHED, LOG_FILE, NEVER
+from core.accesslog import AUTH_FAILED, DENIED, ESTABLISHED, LOG_FILE
 from core.model import Sensor
 from core.remote import setup
 from core.remote.setup import Passwords
@@ -50,9 +50,11 @@ def test_access_log_shows_who_tunnelled_who_was_denied_and_who_failed_to_log_in(
     with lab.session(known_hosts) as session:
         status = setup.status(session)
     rows, strangers = status.connections(project)
-    assert [(s.address, s.result) for s in rows] == [(HOSTS["sp-s1"], ESTABLISHED), (HOSTS["sp-s2"], AUTH_FAILED)]
-    assert rows[0].destination == "hub.azure-devices.net:443"
-    assert [(s.address, s.result) for s in strangers][:1] == [(HOSTS["sp-s3"], DENIED)]
+    assert [(a.address, a.current.result) for a in rows] == [
+        (HOSTS["sp-s1"], ESTABLISHED), (HOSTS["sp-s2"], AUTH_FAILED),
+    ]  # fmt: skip
+    assert rows[0].tunnel.url == "hub.azure-devices.net:443"
+    assert [(a.address, a.current.result) for a in strangers][:1] == [(HOSTS["sp-s3"], DENIED)]
 
     # the CLI
     path = tmp_path / "seen.toml"
@@ -63,9 +65,9 @@ def test_access_log_shows_who_tunnelled_who_was_denied_and_who_failed_to_log_in(
     assert f"{HOSTS['sp-s1']}" in out
     assert "1 of 3 enabled sensors tunnelled through" in out
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  172.30.77.")}
-    assert ESTABLISHED in lines[HOSTS["sp-s1"]]
-    assert AUTH_FAILED in lines[HOSTS["sp-s2"]]
-    assert NEVER in lines[lab_ip(40)]
+    assert f"{ESTABLISHED} " in lines[HOSTS["sp-s1"]]
+    assert f"{AUTH_FAILED} " in lines[HOSTS["sp-s2"]]
+    assert lines[lab_ip(40)].endswith("not on the server")  # in the project, not in the server's rules
     assert f"not in the project: {HOSTS['sp-s3']}" in out
 
     # the window: the status view and the table's state column
@@ -73,8 +75,12 @@ def test_access_log_shows_who_tunnelled_who_was_denied_and_who_failed_to_log_in(
     with qtbot.waitSignal(w.server.finished, timeout=60_000) as done:
         trigger(w, "Server status")
     assert done.args == ["status", True]
-    assert "1 of 3 enabled sensors tunnelled through; " in w.status_view.seen_summary.text()
+    assert "1 of 3 enabled sensors tunnelled through since the configuration changed" in (
+        w.status_view.seen_summary.text()
+    )
     states = [w.model.index(r, STATE).data() for r in range(w.model.rowCount())]
-    assert states == [ESTABLISHED, AUTH_FAILED, "ready"]
-    shown = [w.status_view.seen.item(r, 0).text() for r in range(w.status_view.seen.rowCount())]
-    assert HOSTS["sp-s3"] in shown
+    assert states[0].startswith(f"{ESTABLISHED} ")
+    assert states[1].startswith(f"{AUTH_FAILED} ")
+    assert states[2] == "not on the server"
+    others = w.status_view.seen.topLevelItem(1)
+    assert HOSTS["sp-s3"] in [others.child(i).text(0) for i in range(others.childCount())]

@@ -425,8 +425,8 @@ def test_garbled_sensor_lists_read_back(sensor_list):
     ["", "garbage\n" * 10, "1 2 3 4 5 6 7 8\n", "x 0 10.0.0.1 TCP_TUNNEL/abc 1 CONNECT h:443 - H -\n", "\x00" * 64],
 )
 def test_garbled_access_logs(log):
-    rows, strangers = accesslog.summarize(accesslog.parse(log), (Sensor("S", "10.0.0.1"),))
-    handled(rows[0].result in (accesslog.NEVER,) and strangers == ())
+    rows, strangers = accesslog.summarize(accesslog.parse(log), (Sensor("S", "10.0.0.1"),), 0.0)
+    handled(rows[0].current is None and rows[0].before is None and strangers == ())
 
 
 @pytest.mark.parametrize(
