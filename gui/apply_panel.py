@@ -142,6 +142,9 @@ class ApplyPanel(QWidget):
             self.log.appendPlainText(f"[{event.step}] {event.line}")
         elif isinstance(event, StepEvent):
             self._set_step(event)
+            if event.status is not Status.RUNNING:  # the log is the whole record: each step's end too
+                said = f": {event.message}" if event.message else ""
+                self.log.appendPlainText(f"[{event.step}] {WORDS[event.status]}{said}")
             if event.diff:
                 self.log.appendPlainText(event.diff.rstrip("\n"))
 

@@ -108,6 +108,9 @@ class MainWindow(QMainWindow):
         self._fit_timer.timeout.connect(self._fit_columns)
         self.model.problemsChanged.connect(self._fit_timer.start)  # after every insert, removal or edit
         self.model.dataChanged.connect(lambda *_: self._fit_timer.start())  # and new states from the server
+        self._ages = QTimer(self, interval=30_000)  # the State column's "3 min ago" stays true
+        self._ages.timeout.connect(self.model.tick)
+        self._ages.start()
         self._fit_columns()
         self.table.setAccessibleName("Sensors")
         self.table.selectionModel().currentChanged.connect(self._show_cell_problem)

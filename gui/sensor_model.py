@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QUndoCommand, QUndoStack
 
 from core.accesslog import Snapshot
@@ -41,9 +41,6 @@ class SensorTableModel(QAbstractTableModel):
         self._row_problems: dict[int, str] = {}  # row -> every reason of the row
         self._server: Snapshot | None = None  # what the server last said about its sensors
         self._said: dict[str, tuple[str, str]] = {}  # address -> (state, tooltip), until the next tick
-        self._ages = QTimer(self)  # "3 min ago" keeps true while the window stays open
-        self._ages.setInterval(30_000)
-        self._ages.timeout.connect(self._state_changed)
         self._revalidate()
 
     # --- reading ---------------------------------------------------------------------------------
@@ -74,8 +71,12 @@ class SensorTableModel(QAbstractTableModel):
     def set_snapshot(self, snapshot: Snapshot) -> None:
         """What the server said in a status read: each sensor's state and its time, in the State column."""
         self._server = snapshot
-        self._ages.start()
         self._state_changed()
+
+    def tick(self) -> None:
+        """Called now and then by the window: "3 min ago" is 4 min ago now."""
+        if self._server is not None:
+            self._state_changed()
 
     def server_changed(self, outcome: Outcome) -> None:
         """An apply, rollback or remove ended: what the server lets through now, and every line read
@@ -88,7 +89,7 @@ class SensorTableModel(QAbstractTableModel):
             self.set_snapshot(replace(self._server, allowed=allowed))
 
     def _state_changed(self) -> None:
-        self._said.clear()  # new words from the server, or "3 min ago" is 4 min ago now
+        self._said.clear()
         if self._sensors:
             self.dataChanged.emit(self.index(0, STATE), self.index(len(self._sensors) - 1, STATE))
 

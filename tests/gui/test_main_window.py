@@ -402,3 +402,15 @@ def test_a_project_is_opened_from_a_worker_thread(qtbot, tmp_path, monkeypatch):
     assert threads
     assert threading.main_thread() not in threads
     assert w.model.rowCount() == 5
+
+
+def test_the_state_columns_age_stays_true_while_the_window_is_open(qtbot, tmp_path, monkeypatch):
+    w = open_window(qtbot, make_project(Sensor("Boiler", "10.0.0.1")), tmp_path)
+    seen = time.time()
+    tunnel = accesslog.Entry(seen, "10.0.0.1", "TCP_TUNNEL", 200, "CONNECT", "hub:443", "")
+    activity = accesslog.Activity("10.0.0.1", "Boiler").add(tunnel, since=0.0)
+    w.model.set_snapshot(accesslog.Snapshot(frozenset({"10.0.0.1"}), {"10.0.0.1": activity}, since=0.0))
+    assert w.filter.index(0, STATE).data() == f"{accesslog.ESTABLISHED} {accesslog.clock(seen)}, just now"
+    monkeypatch.setattr(accesslog.time, "time", lambda: seen + 150)
+    w._ages.timeout.emit()  # the window's half-minute tick
+    assert w.filter.index(0, STATE).data() == f"{accesslog.ESTABLISHED} {accesslog.clock(seen)}, 2 min ago"

@@ -28,7 +28,7 @@ from core.remote.errors import (
     ValidationFailed,
     VerifyFailed,
 )
-from core.remote.events import Status, StepEvent
+from core.remote.events import AFTER_INSTALL, NOT_CANCELLED, CancelNote, Status, StepEvent
 from core.remote.session import SshSecrets, SshSession
 from core.remote.setup import Passwords
 from tests.lab.lab import HOSTS, SSH_PORT, SUDO_PASSWORD, SUDO_USER, Lab
@@ -40,9 +40,10 @@ ALLOWED, DENIED, AUTH = (200, 200), (403, 0), (407, 0)
 
 def apply(lab: Lab, known, project, passwords: Passwords | None = None, **kw):
     events: list = []
+    emit = kw.pop("emit", events.append)
     session = lab.session(known, project.ssh.user, sudo_password=kw.pop("sudo_password", None))
     try:
-        outcome = setup.apply(project, session, passwords or Passwords(), emit=events.append, **kw)
+        outcome = setup.apply(project, session, passwords or Passwords(), emit=emit, **kw)
     finally:
         session.close()
     return outcome, events, session
@@ -72,10 +73,20 @@ def test_first_apply_installs_squid_and_only_listed_sensors_tunnel(lab, known_ho
     )
     assert not Path("/usr/sbin/squid").exists()
 
+    # Cancel pressed while apt runs: the install is not stopped half-way, and the run stops right after it.
+    seen: list = []
+    during_install = lambda: CancelNote(AFTER_INSTALL) in seen  # noqa: E731
+    with pytest.raises(Cancelled, match=r"^cancelled after Squid was installed; its configuration was not changed$"):
+        apply(lab, known_hosts, lab.project("sp-s1", "sp-s2"), emit=seen.append, cancel=during_install)
+    assert [e.text for e in seen if isinstance(e, CancelNote)] == [AFTER_INSTALL, ""]
+    assert final_status(seen, "install") is Status.CHANGED
+    assert Path("/usr/sbin/squid").exists()
+    assert set(managed_files().values()) == {None}
+
     outcome, events, _ = apply(lab, known_hosts, lab.project("sp-s1", "sp-s2"))
 
     assert outcome.changed
-    assert final_status(events, "install") is Status.CHANGED
+    assert [e.text for e in events if isinstance(e, CancelNote)] == [NOT_CANCELLED]  # the transaction began
     write = [e for e in events if isinstance(e, StepEvent) and e.step == "write"][-1]
     assert f"\n+{HOSTS['sp-s2']}/32 # sensor " in write.diff
     assert final_status(events, "verify") is Status.CHANGED

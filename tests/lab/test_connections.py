@@ -54,7 +54,8 @@ def test_access_log_shows_who_tunnelled_who_was_denied_and_who_failed_to_log_in(
         (HOSTS["sp-s1"], ESTABLISHED), (HOSTS["sp-s2"], AUTH_FAILED),
     ]  # fmt: skip
     assert rows[0].tunnel.url == "hub.azure-devices.net:443"
-    assert [(a.address, a.current.result) for a in strangers][:1] == [(HOSTS["sp-s3"], DENIED)]
+    since_the_change = [(a.address, a.current.result) for a in strangers if a.current]
+    assert since_the_change[:1] == [(HOSTS["sp-s3"], DENIED)]
 
     # the CLI
     path = tmp_path / "seen.toml"
