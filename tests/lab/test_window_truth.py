@@ -87,6 +87,11 @@ def test_the_state_column_shows_what_holds_now_with_its_time(lab: Lab, qtbot, tm
     assert words == "not on the server"  # not the old line's "tunnel established"
     assert f"history, not state): {ESTABLISHED} at " in tip
 
+    # Preview compares with the server: its header stops saying the server is not known yet.
+    assert run(qtbot, w, "plan") == ["plan", True]
+    assert "before the server is known" not in w.preview.files_title.text()
+    assert f"compared with {SERVER_IP} at " in w.preview.files_title.text()
+
     # Apply: the column moves on at once; the tunnel before is history now.
     order = steps_in_order(w)
     assert run(qtbot, w, "apply") == ["apply", True]
