@@ -69,7 +69,9 @@ def build(project: Project, passwords: Passwords, *, made: str) -> bytes:
     if project.proxy.auth_enabled:
         if not passwords.proxy:
             raise ValueError(f"the proxy password for {project.proxy.auth_user} is needed to make the kit")
-        pw_hash = proxy_password_hash(None, project.proxy.auth_user, passwords.proxy)
+        # The server is not known yet: SHA-512-crypt, which every release's crypt(3) verifies (bcrypt is
+        # missing where crypt is glibc's own, as on Ubuntu 18.04).
+        pw_hash = proxy_password_hash(None, project.proxy.auth_user, passwords.proxy, "sha512")
     secrets = squid.Secrets(proxy_password_hash=pw_hash, parent_password=passwords.parent)
     rendered = squid.render(project, squid.stock_conf(), layout, secrets)
     writes = [server.Write(f.path, f.content, f.mode, f.group) for f in rendered.files]

@@ -329,7 +329,7 @@ def _parent_lines(parent: ParentProxy, secrets: Secrets | None, any_enabled: boo
 
 
 def password_line(user: str, password_hash: str) -> str:
-    if not re.fullmatch(r"\$(2[aby]|apr1|5|6)\$[./A-Za-z0-9$]+", password_hash):
+    if not re.fullmatch(r"\$(2[aby]|apr1|5|6)\$(rounds=[0-9]+\$)?[./A-Za-z0-9$]+", password_hash):
         raise ValueError("the proxy password hash is not a bcrypt, $apr1$, $5$ or $6$ hash")
     return f"{user}:{password_hash}\n"
 

@@ -11,6 +11,7 @@ import posixpath
 import secrets as _random
 import shlex
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from core.remote.errors import BadServerAnswer
 from core.squid import SquidLayout
@@ -57,6 +58,8 @@ class ServerState:
     has_factory_copy: bool = False
     os_version: str = ""  # VERSION_ID: "12", "22.04"
     now: float = 0.0  # the server's clock when it answered; 0: not read
+    ncsa_helper: str = ""  # the proxy-login helper's path; "": not found (Squid not installed)
+    hash_schemes: frozenset[str] = frozenset()  # what that helper verifies: "bcrypt", "sha512"
 
     def text(self, path: str) -> str | None:
         f = self.files.get(path)
@@ -96,11 +99,45 @@ sec backups; ls -1 /var/backups/sensorproxy 2>/dev/null
 sec cachelog; stat -c %s /var/log/squid/cache.log 2>/dev/null || echo 0
 sec factory; [ -e "$conf_dir/squid.conf.factory" ] && echo yes || echo no
 sec now; date +%s
+# The proxy-login helper, found where the packages put it (squid3 used /usr/lib/squid3), and the hash
+# schemes it verifies: the real helper checks a throwaway password against throwaway hashes of it.
+helper=
+for h in /usr/lib/squid/basic_ncsa_auth /usr/lib/squid3/basic_ncsa_auth; do
+  [ -x "$h" ] && { helper=$h; break; }
+done
+sec helper; echo "$helper"
+sec hashes
+if [ -n "$helper" ] && t=$(mktemp -d); then
+  echo 'probe:@BCRYPT@' > "$t/bcrypt"
+  echo 'probe:@SHA512@' > "$t/sha512"
+  for scheme in bcrypt sha512; do  # the helper answers "OK" (Squid 5: "OK ") or "ERR …"
+    echo 'probe @PASSWORD@' | "$helper" "$t/$scheme" 2>/dev/null | head -n 1 | grep -q '^OK' && echo "$scheme"
+  done
+  rm -rf "$t"
+fi
 for p in "$@"; do
   sec "file $p"
   if [ -f "$p" ]; then stat -c '%a %U %G %Y' "$p"; base64 < "$p"; fi
 done
 """
+
+
+# Throwaway hashes of a throwaway password, for learning which schemes the server's helper verifies;
+# nothing secret (tests/unit/test_shacrypt.py checks they are hashes of PROBE_PASSWORD).
+PROBE_PASSWORD = "sensorproxy-probe"  # noqa: S105 - public by design
+PROBE_HASHES = {
+    "bcrypt": "$2b$04$BFVdCsXrXepuCVhTOtzhw.KAQeXsirn1KkBH.0pyIHEmwPSzIvHw.",
+    "sha512": (
+        "$6$rounds=1000$sensorproxyprobe$"
+        "0oW40r6m1Ikl93E/iPJIufjaDGlevtG7cRlHN8.7VkE5UPGzKMqwMT74pGGYH6WXrswZgnPaqyEtdgxMGFgzR/"
+    ),
+}
+HASH_SCHEMES = tuple(PROBE_HASHES)  # strongest first
+PROBE = (
+    PROBE.replace("@BCRYPT@", PROBE_HASHES["bcrypt"])
+    .replace("@SHA512@", PROBE_HASHES["sha512"])
+    .replace("@PASSWORD@", PROBE_PASSWORD)
+)
 
 
 def parse_probe(output: str, paths: list[str]) -> ServerState:
@@ -153,6 +190,8 @@ def _parse_probe(output: str, paths: list[str]) -> ServerState:
         has_factory_copy=one("factory") == "yes",
         os_version=os_release.get("VERSION_ID", ""),
         now=float(one("now") or 0),
+        ncsa_helper=one("helper"),
+        hash_schemes=frozenset(s.strip() for s in sections.get("hashes", []) if s.strip() in HASH_SCHEMES),
     )
 
 
@@ -261,6 +300,33 @@ def lock_and_probe(owner: str) -> str:
 
 
 @dataclass(frozen=True)
+class Login:
+    """The proxy user's login, for proving after activation that the helper accepts it."""
+
+    helper: str
+    passwd_file: str
+    user: str
+    password: str  # piped to the helper inside the script, which travels on stdin: never in argv
+
+
+LOGIN_REFUSED = "login-refused"
+LOGIN_WORKS = "; its helper accepts the proxy login"
+
+
+def _login_check(login: Login | None) -> str:
+    """`login_ok`: the real helper, reading the real password file, answers OK for the proxy user (both
+    %-encoded, as Squid hands them over); printf is the shell's own, so the password is in no argv."""
+    if login is None:
+        return "login_ok() { :; }"
+    q = shlex.quote
+    line = f"{quote(login.user, safe='')} {quote(login.password, safe='')}"
+    return (
+        f"login_ok() {{ printf '%s\\n' {q(line)} | {q(login.helper)} {q(login.passwd_file)} 2>/dev/null"
+        f" | head -n 1 | grep -q '^OK' || {{ why={LOGIN_REFUSED}; return 1; }}; }}"
+    )
+
+
+@dataclass(frozen=True)
 class Write:
     path: str
     content: str | None  # None: remove the file
@@ -320,12 +386,14 @@ def transaction(
     activate: bool,
     port: int,
     old_port: int | None,
+    login: Login | None = None,
 ) -> str:
     """One script that makes the whole change on the server, so no network failure can leave it half
     done: back up → stage and rename → `squid -k parse` (restore on failure) → enable → start or
     reconfigure → wait until Squid serves (restore and bring the old config back on failure).
     It prints `@@step NAME STATUS` and `@@log NAME TEXT` lines; exit 0 done, 20-22 a step failed,
-    30 Squid refused the config, 40 Squid did not serve it. Without `backup_set` the backup is named by
+    30 Squid refused the config, 40 Squid did not serve it (or, with `login`, its helper refused the
+    proxy user's password: `@@log verify login-refused`). Without `backup_set` the backup is named by
     the time it runs, and without `old_port` the previous port is read from the files it replaces: both
     for the offline kit, which is made before anyone knows the server."""
     q = shlex.quote
@@ -409,8 +477,9 @@ def transaction(
             'if [ "$was_running" = yes ]; then step activate changed "reconfigured Squid (squid -k reconfigure)"',
             'else step activate changed "started Squid"; fi',
             "step verify running",
-            'if serving "$port" "$offset"; then',
-            '  step verify changed "Squid serves on port $port"',
+            _login_check(login),
+            'if serving "$port" "$offset" && login_ok; then',
+            f'  step verify changed "Squid serves on port $port{LOGIN_WORKS if login else ""}"',
             "  printf '@@time %s\n' \"$(date +%s)\"  # when the new configuration took effect, by the server's clock",
             "  exit 0",
             "fi",

@@ -17,12 +17,12 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import bcrypt
 
-from core import accesslog, squid
+from core import accesslog, shacrypt, squid
 from core.bundle import INDEX, Bundle
 from core.model import Project, plural
 from core.remote import server
@@ -75,6 +75,8 @@ class Plan:
     steps: tuple[PlannedStep, ...]
     files: tuple[FileChange, ...]
     port: int  # where Squid must listen afterwards
+    scheme: str | None = None  # how the proxy user's password is hashed; None: no proxy login (or not known)
+    helper: str = ""  # the helper that checks it
 
     @property
     def changed(self) -> bool:
@@ -98,13 +100,39 @@ class Passwords:
 # --- planning (pure) --------------------------------------------------------------------------------
 
 
-def proxy_password_hash(existing: str | None, user: str, password: str) -> str:
-    """Keep the server's hash when it already matches the password, so re-applying changes nothing."""
+SCHEME_NAMES = {"bcrypt": "bcrypt", "sha512": "SHA-512-crypt"}
+SHA512_ROUNDS = 200_000  # ten times crypt's default of 5,000 (about 0.1 s on a laptop)
+
+
+def hash_scheme(schemes: frozenset[str]) -> str:
+    """The strongest scheme the server's helper verifies: bcrypt, else SHA-512-crypt; never DES or MD5."""
+    for scheme in server.HASH_SCHEMES:
+        if scheme in schemes:
+            return scheme
+    raise UnsupportedServer(
+        "this server's Squid password helper checks neither bcrypt nor SHA-512-crypt passwords, "
+        "so proxy authentication cannot be set up safely on it"
+    )
+
+
+def _scheme_of(hashed: str) -> str | None:
+    return "bcrypt" if hashed.startswith("$2") else "sha512" if hashed.startswith("$6$") else None
+
+
+def proxy_password_hash(existing: str | None, user: str, password: str, scheme: str) -> str:
+    """Keep the server's hash when it already is a `scheme` hash of the password, so re-applying changes
+    nothing; any other (another scheme, one the server can no longer verify) is replaced."""
     for line in (existing or "").splitlines():
         name, _, old = line.partition(":")
-        if name == user and old.startswith("$2") and bcrypt.checkpw(password.encode(), old.encode()):
+        if name != user or _scheme_of(old) != scheme:
+            continue
+        if scheme == "bcrypt" and bcrypt.checkpw(password.encode(), old.encode()):
             return old
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+        if scheme == "sha512" and shacrypt.verify(password, old):
+            return old
+    if scheme == "bcrypt":
+        return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+    return shacrypt.hash_password(password, SHA512_ROUNDS)
 
 
 def _file_changes(state: ServerState, desired: list[squid.ManagedFile], removed: list[str]) -> list[FileChange]:
@@ -120,7 +148,9 @@ def _file_changes(state: ServerState, desired: list[squid.ManagedFile], removed:
     return changes
 
 
-def _steps(state: ServerState, files: list[FileChange], install: bool) -> tuple[PlannedStep, ...]:
+def _steps(
+    state: ServerState, files: list[FileChange], install: bool, scheme: str | None = None
+) -> tuple[PlannedStep, ...]:
     changed = bool(files)
     if not state.running:
         activate = "start Squid"
@@ -142,7 +172,11 @@ def _steps(state: ServerState, files: list[FileChange], install: bool) -> tuple[
         PlannedStep(
             "verify",
             changed or not state.running,
-            "process, port and cache.log" if changed or not state.running else "Squid runs and nothing changed",
+            (
+                f"process, port and cache.log{_login_words(scheme)}"
+                if changed or not state.running
+                else "Squid runs and nothing changed"
+            ),
         ),
     )
 
@@ -150,6 +184,9 @@ def _steps(state: ServerState, files: list[FileChange], install: bool) -> tuple[
 def plan_apply(project: Project, state: ServerState, layout: squid.SquidLayout, secrets: squid.Secrets | None) -> Plan:
     """What applying `project` to a server in `state` changes. Without secrets: a preview only."""
     install = state.squid_version is None
+    if state.ncsa_helper:  # where this server's packages put it, not where Debian 12's do
+        layout = replace(layout, ncsa_helper=state.ncsa_helper)
+    scheme = hash_scheme(state.hash_schemes) if project.proxy.auth_enabled and not install else None
     base = state.text(layout.squid_conf)
     if base is None:
         base = squid.stock_conf()  # Squid is not installed yet: its package brings the stock layout
@@ -162,7 +199,11 @@ def plan_apply(project: Project, state: ServerState, layout: squid.SquidLayout, 
         if not existing.startswith(f"{project.proxy.auth_user}:"):
             desired.append(squid.ManagedFile(layout.passwd_file, "(hashed at apply)\n", 0o640, "proxy", True))
     files = _file_changes(state, desired, removed)
-    return Plan(_steps(state, files, install), tuple(files), project.proxy.port)
+    return Plan(_steps(state, files, install, scheme), tuple(files), project.proxy.port, scheme, layout.ncsa_helper)
+
+
+def _login_words(scheme: str | None) -> str:
+    return f", and the proxy login with its {SCHEME_NAMES[scheme]} password hash" if scheme else ""
 
 
 def plan_remove(state: ServerState, layout: squid.SquidLayout) -> Plan:
@@ -372,8 +413,9 @@ class Run:
         self.emit(CancelNote(""))
         return state
 
-    def execute(self, plan: Plan, state: ServerState) -> bool:
-        """Run a plan's changes as one transaction on the server; True when anything changed."""
+    def execute(self, plan: Plan, state: ServerState, login: tuple[str, str] | None = None) -> bool:
+        """Run a plan's changes as one transaction on the server; True when anything changed. With
+        `login` (the proxy user and password), verify proves the helper accepts it."""
         if not plan.changed:
             for step in plan.steps[1:]:
                 self.mark(step.name, Status.UNCHANGED, step.detail)
@@ -394,6 +436,7 @@ class Run:
             activate=activate,
             port=plan.port,
             old_port=_port_after(self.layout, state),
+            login=server.Login(plan.helper, self.layout.passwd_file, *login) if login and plan.scheme else None,
         )
         logs: dict[str, list[str]] = {}
 
@@ -424,7 +467,14 @@ class Run:
         if result.returncode == 30:
             raise ValidationFailed(logs.get("validate", []))
         if result.returncode == 40:
-            raise VerifyFailed("; ".join(logs.get("verify", [])) or "Squid did not serve the new configuration")
+            said = logs.get("verify", [])
+            if server.LOGIN_REFUSED in said and login and plan.scheme:
+                raise VerifyFailed(
+                    f"this server's Squid cannot check {SCHEME_NAMES[plan.scheme]} passwords: its helper "
+                    f"{plan.helper} refused the proxy user {login[0]} with the right password; the previous "
+                    "files are back"
+                )
+            raise VerifyFailed("; ".join(said) or "Squid did not serve the new configuration")
         if not result.ok:
             raise CommandFailed("changing the server", result.returncode, result.stderr or result.stdout)
         return True
@@ -473,7 +523,8 @@ def apply(
         state = run.install(state, bundle)
         secrets = _secrets(project, state, layout, passwords)
         plan = plan_apply(project, state, layout, secrets)
-        changed = run.execute(plan, state)
+        login = (project.proxy.auth_user, passwords.proxy) if project.proxy.auth_enabled and passwords.proxy else None
+        changed = run.execute(plan, state, login)
     return run.outcome(changed, plan, state, start)
 
 
@@ -489,8 +540,9 @@ def _secrets(project: Project, state: ServerState, layout: squid.SquidLayout, pa
     _require_passwords(project, passwords)
     proxy = project.proxy
     pw_hash = None
-    if proxy.auth_enabled and passwords.proxy:
-        pw_hash = proxy_password_hash(state.text(layout.passwd_file), proxy.auth_user, passwords.proxy)
+    if proxy.auth_enabled and passwords.proxy and state.squid_version is not None:  # else: hashed at apply
+        scheme = hash_scheme(state.hash_schemes)
+        pw_hash = proxy_password_hash(state.text(layout.passwd_file), proxy.auth_user, passwords.proxy, scheme)
     return squid.Secrets(proxy_password_hash=pw_hash, parent_password=passwords.parent)
 
 

@@ -78,7 +78,7 @@ def test_offline_kit_from_the_window_hashes_the_typed_password(qtbot, tmp_path):
     trigger(w, "Export offline kit…")
     with zipfile.ZipFile(io.BytesIO(out.read_bytes())) as z:
         texts = {name: z.read(name).decode() for name in z.namelist()}
-    assert texts["sensorproxy-kit/files/etc/squid/sensorproxy.passwd"].startswith("sensors:$2")
+    assert texts["sensorproxy-kit/files/etc/squid/sensorproxy.passwd"].startswith("sensors:$6$rounds=")
     assert re.search(
         r"^Made 20\d\d-\d\d-\d\d \d\d:\d\d .* by sensorproxy\.$", texts["sensorproxy-kit/README.txt"], re.M
     )

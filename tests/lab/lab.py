@@ -20,6 +20,7 @@ import tempfile
 import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSecrets, SshSession
 
 LAB_NET = ipaddress.ip_network("172.30.77.0/24")
+LAB_NET6 = ipaddress.ip_network("fd00:30:77::/64")  # the same hosts over IPv6: host N is fd00:30:77::N
 BRIDGE = "spbr0"
 SSH_PORT = 2222
 SUDO_USER = "splab"
@@ -38,17 +40,20 @@ SUDO_PASSWORD = "lab-sudo-Secret-4711"
 CLOUD_NAMES = ("hub.azure-devices.net", "blocked.example.net")
 HOSTS_TAG = "# sensorproxy-lab"
 SUDOERS = Path("/etc/sudoers.d/sensorproxy-lab")
+PRELOAD = Path("/etc/ld.so.preload")
 
 
-def lab_ip(last: int) -> str:
-    """An address of the lab network; refuses anything outside it."""
-    ip = LAB_NET.network_address + last
-    if ip not in LAB_NET or ip in (LAB_NET.network_address, LAB_NET.broadcast_address):
+def lab_ip(last: int, *, v6: bool = False) -> str:
+    """An address of the lab network (its IPv6 twin with `v6`); refuses anything outside it."""
+    net = LAB_NET6 if v6 else LAB_NET
+    ip = net.network_address + last
+    if ip not in net or ip in (net.network_address, net.broadcast_address):
         raise ValueError(f"{ip} is not a lab host address")
     return str(ip)
 
 
 SERVER_IP = lab_ip(1)
+SERVER_IP6 = lab_ip(1, v6=True)
 HOSTS = {
     "sp-s1": lab_ip(11),
     "sp-s2": lab_ip(12),
@@ -57,6 +62,13 @@ HOSTS = {
     "sp-parent": lab_ip(50),
     "sp-offline": lab_ip(2),  # a second server, with no route beyond the lab: offline installs
 }
+
+
+def v6(ip: str) -> str:
+    """A lab host's IPv6 address, from its IPv4 one."""
+    host = ipaddress.ip_address(ip)
+    assert host in LAB_NET
+    return lab_ip(int(host) - int(LAB_NET.network_address), v6=True)
 
 
 def sh(
@@ -120,8 +132,10 @@ class Lab:
             sh("ip", "netns", "del", ns, check=False)
             sh("ip", "link", "del", f"{ns}-h", check=False)
         sh("ip", "link", "del", BRIDGE, check=False)
+        if PRELOAD.exists() and "glibc_crypt.so" in PRELOAD.read_text():  # a run killed inside glibc_crypt()
+            PRELOAD.unlink()
         used = sh("ip", "-o", "addr", "show").stdout
-        if "172.30.77." in used:
+        if "172.30.77." in used or "fd00:30:77:" in used:
             raise RuntimeError(f"{LAB_NET} is already in use on this machine; the lab needs it for itself")
 
     def _save_machine_state(self) -> None:
@@ -136,6 +150,8 @@ class Lab:
     def _network(self) -> None:
         sh("ip", "link", "add", BRIDGE, "type", "bridge")
         sh("ip", "addr", "add", f"{SERVER_IP}/{LAB_NET.prefixlen}", "dev", BRIDGE)
+        sh("sysctl", "-q", "-w", f"net.ipv6.conf.{BRIDGE}.disable_ipv6=0")
+        sh("ip", "addr", "add", f"{SERVER_IP6}/{LAB_NET6.prefixlen}", "dev", BRIDGE, "nodad")
         sh("ip", "link", "set", BRIDGE, "up")
         for ns, ip in HOSTS.items():
             host_end = f"{ns}-h"
@@ -143,6 +159,9 @@ class Lab:
             sh("ip", "link", "add", host_end, "type", "veth", "peer", "name", "eth0", "netns", ns)
             sh("ip", "link", "set", host_end, "master", BRIDGE, "up")
             sh("ip", "-n", ns, "addr", "add", f"{ip}/{LAB_NET.prefixlen}", "dev", "eth0")
+            # IPv6 too (nodad: usable at once), so IPv6 sensors are proven through Squid, not only rendered
+            sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=0")
+            sh("ip", "-n", ns, "addr", "add", f"{v6(ip)}/{LAB_NET6.prefixlen}", "dev", "eth0", "nodad")
             sh("ip", "-n", ns, "link", "set", "eth0", "up")
             sh("ip", "-n", ns, "link", "set", "lo", "up")
         lines = "".join(f"{HOSTS['sp-cloud']} {name} {HOSTS_TAG}\n" for name in CLOUD_NAMES)
@@ -270,6 +289,26 @@ class Lab:
             return None
         return pid
 
+    @contextlib.contextmanager
+    def glibc_crypt(self) -> Iterator[None]:
+        """The server's crypt(3) as glibc's own (Ubuntu 18.04, Debian 10): no bcrypt. A shim (see
+        data/glibc_crypt.c) is preloaded into every process through /etc/ld.so.preload, so the probe's
+        helper run and the helpers Squid starts both meet it; it lies in the lab's directory, which the
+        proxy user can read."""
+        lib = self.tmp / "glibc_crypt.so"
+        if not lib.exists():
+            sh("gcc", "-shared", "-fPIC", "-O2", "-o", str(lib), str(Path(__file__).parent / "data" / "glibc_crypt.c"))
+            lib.chmod(0o755)
+        before = PRELOAD.read_text() if PRELOAD.exists() else None
+        PRELOAD.write_text(f"{lib}\n")
+        try:
+            yield
+        finally:
+            if before is None:
+                PRELOAD.unlink()
+            else:
+                PRELOAD.write_text(before)
+
     def stop_squid(self) -> None:
         """Stop the machine's Squid by the pid in its pid file (SIGINT: a fast shutdown)."""
         pid = self.squid_pid()
@@ -364,6 +403,7 @@ class Lab:
         """(the proxy's CONNECT answer, the final HTTP status, the body) as curl in a namespace sees them.
         Credentials go through curl's config on stdin, never on its command line."""
         assert ns in HOSTS
+        assert any(ipaddress.ip_address(proxy_ip) in net for net in (LAB_NET, LAB_NET6))  # only the lab's
         config = f'proxy-user = "{credentials}"\n' if credentials else ""
         proc = sh(
             "ip",
@@ -377,7 +417,7 @@ class Lab:
             "--max-time",
             "15",
             "--proxy",
-            f"http://{proxy_ip}:{port}",
+            f"http://[{proxy_ip}]:{port}" if ":" in proxy_ip else f"http://{proxy_ip}:{port}",
             "--cacert",
             str(self.ca),
             "-w",
