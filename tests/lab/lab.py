@@ -61,6 +61,8 @@ HOSTS = {
     "sp-cloud": lab_ip(100),
     "sp-parent": lab_ip(50),
     "sp-offline": lab_ip(2),  # a second server, with no route beyond the lab: offline installs
+    "sp-bullseye": lab_ip(21),  # servers of other releases (tests/lab/releases.py)
+    "sp-trixie": lab_ip(22),
 }
 
 
