@@ -5,7 +5,9 @@ lab uses. First apply with the install, curl from the sensors (listed 200, unlis
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,17 @@ from tests.lab.test_apply import ALLOWED, AUTH, DENIED, codes
 
 pytestmark = pytest.mark.lab
 PASSWORD = "Release-proxy-Secret-31"
+GOLDEN = Path(__file__).parents[1] / "unit" / "golden"
+
+
+def parse_each(session: SshSession, files: list[Path]) -> list[tuple[str, str]]:
+    remote = session.upload(files)
+    out = []
+    for f in files:
+        parsed = session.run(f"squid -k parse -f {remote}/{f.name}")
+        assert parsed.ok, f"{f.name}: {parsed.stdout[-1000:]}{parsed.stderr[-1000:]}"
+        out.append((f.name, parsed.stdout + parsed.stderr))
+    return out
 
 
 @pytest.mark.parametrize("release", list(SERVERS))
@@ -57,6 +70,12 @@ def test_the_whole_cycle_on_each_release(lab: Lab, release: str, tmp_path):
         assert curl("sp-s2") == DENIED  # not listed
         assert curl("sp-s3", over_v6=True) == ALLOWED  # listed by its IPv6 address
         assert curl("sp-s3") == DENIED  # …and only by that one
+
+        # Ubuntu 18.04's layout (its Squid 3.5 cannot run here): the golden renders of its stock squid.conf
+        # with the marked block parse with this release's Squid.
+        blocks = [GOLDEN / f"block-{variant}.conf" for variant in ("default", "auth", "parent-nologin")]
+        for name, parsed in run(lambda s: parse_each(s, blocks)):
+            assert not re.search("FATAL|Bungled", parsed), f"{name}: {parsed[-2000:]}"
 
         again = run(lambda s: setup.apply(project, s, setup.Passwords(proxy=PASSWORD)))
         assert not again.changed
