@@ -128,6 +128,26 @@ def test_ubuntu_style_include_without_extension_is_recognised():
     assert squid.render(VARIANTS["default"], conf).layout == "dropin"
 
 
+@pytest.mark.parametrize(
+    ("release", "layout"),
+    [("debian-11", "dropin"), ("debian-12", "dropin"), ("debian-13", "dropin"), ("ubuntu-18.04", "block")],
+)
+def test_each_releases_stock_squid_conf_gets_its_layout(release, layout):
+    """The stock configs of the releases the lab runs (and Ubuntu 18.04's, which it cannot): a drop-in
+    where the stock file includes conf.d, the marked block where it does not."""
+    data = Path(__file__).parent / "data" / "stock" / f"{release}.conf"
+    stock = (
+        data.read_text() if data.exists() else (Path(squid.__file__).parent / "data" / f"{release}.conf").read_text()
+    )
+    rendered = squid.render(VARIANTS["auth"], stock, secrets=SECRETS)
+    assert rendered.layout == layout
+    if layout == "dropin":
+        assert rendered.file(squid.SquidLayout().squid_conf) is None  # the stock file is left as it is
+        check_golden("dropin-auth.conf", rendered.file(squid.SquidLayout().dropin).content)
+    else:
+        check_golden("block-auth.conf", rendered.file(squid.SquidLayout().squid_conf).content)
+
+
 def test_refuses_a_squid_conf_with_neither_include_nor_marker():
     conf = "\n".join(line for line in OLD.splitlines() if "INSERT YOUR OWN" not in line)
     with pytest.raises(squid.SquidConfigError, match="no safe place"):
