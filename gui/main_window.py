@@ -32,6 +32,7 @@ from core import projectfile
 from core.model import Problem, Project, Sensor, SshTarget, plural, sensor_label, validate
 from gui import theme
 from gui.lazy_page import LazyPage
+from gui.operations import Op
 from gui.proxy_form import ProxyForm
 from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel
 from gui.sensor_view import EmptyHint, SensorView
@@ -237,7 +238,7 @@ class MainWindow(QMainWindow):
         return self._server
 
     def _server_finished(self, name: str, ok: bool) -> None:
-        if name == "status":
+        if name == Op.STATUS:
             self._watch_status = ok  # keep the view current only while reading the server works
 
     def _refresh_status(self) -> None:
@@ -245,7 +246,7 @@ class MainWindow(QMainWindow):
         showing = self.tabs.currentWidget() is self.status_page and self.isVisible()
         # Quietly skipped while the project has problems: a timer must not open "fix it first" dialogs.
         if self._watch_status and showing and not self.server.busy and not validate(self.project()):
-            self.server.run("status")
+            self.server.run(Op.STATUS)
 
     # --- the project ------------------------------------------------------------------------------
     def project(self) -> Project:
@@ -397,17 +398,19 @@ class MainWindow(QMainWindow):
 
         proxy = bar.addMenu("&Proxy")
         self.server_actions = [
-            self._action(proxy, "&Test connection", QKeySequence("Ctrl+T"), lambda: self.server.run("test"), "connect"),
-            self._action(proxy, "&Preview changes", QKeySequence("F5"), lambda: self.server.run("plan"), "preview"),
-            self._action(proxy, "&Apply", QKeySequence("Ctrl+Return"), lambda: self.server.run("apply"), "apply"),
+            self._action(
+                proxy, "&Test connection", QKeySequence("Ctrl+T"), lambda: self.server.run(Op.TEST), "connect"
+            ),
+            self._action(proxy, "&Preview changes", QKeySequence("F5"), lambda: self.server.run(Op.PLAN), "preview"),
+            self._action(proxy, "&Apply", QKeySequence("Ctrl+Return"), lambda: self.server.run(Op.APPLY), "apply"),
         ]
         proxy.addSeparator()
         self.server_actions += [
-            self._action(proxy, "&Rollback…", None, lambda: self.server.run("rollback")),
-            self._action(proxy, "Re&move from server…", None, lambda: self.server.run("remove")),
+            self._action(proxy, "&Rollback…", None, lambda: self.server.run(Op.ROLLBACK)),
+            self._action(proxy, "Re&move from server…", None, lambda: self.server.run(Op.REMOVE)),
         ]
         proxy.addSeparator()
-        status = self._action(proxy, "Server &status", QKeySequence("F6"), lambda: self.server.run("status"), "status")
+        status = self._action(proxy, "Server &status", QKeySequence("F6"), lambda: self.server.run(Op.STATUS), "status")
         self.server_actions.append(status)
 
         help_menu = bar.addMenu("&Help")

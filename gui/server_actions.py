@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,41 +33,11 @@ from core.remote.errors import (
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSecrets, SshSession
 from gui.dialogs import HostKeyDialog, LoginDialog, host_key_changed
-from gui.worker import Job
+from gui.operations import OPERATIONS, Op, Operation
+from gui.worker import Job, Work
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
-
-
-@dataclass(frozen=True)
-class Operation:
-    name: str
-    title: str  # "{host}" is filled in
-    in_panel: bool  # shows steps in the Apply panel
-    confirm: str = ""
-
-
-OPERATIONS = {
-    op.name: op
-    for op in (
-        Operation("test", "Testing the connection to {host}", False),
-        Operation("plan", "Comparing with {host}", False),
-        Operation("status", "Reading the status of {host}", False),
-        Operation("apply", "Applying the project to {host}", True),
-        Operation(
-            "rollback",
-            "Rolling back {host}",
-            True,
-            "Put back the Squid files from before the last change on {host}?",
-        ),
-        Operation(
-            "remove",
-            "Removing sensorproxy's rules from {host}",
-            True,
-            "Remove sensorproxy's rules from {host}? The sensors will no longer be let through; Squid keeps running.",
-        ),
-    )
-}
 
 
 PROGRESS_DELAY_MS = 400
@@ -76,9 +45,6 @@ PROGRESS_DELAY_MS = 400
 
 class Abandoned(Exception):
     """The engineer closed a password dialog: the run does not go on."""
-
-
-READ_ONLY = {"test", "plan", "status"}  # Cancel may cut these at any moment: they change nothing
 
 
 class ServerActions(QObject):
@@ -116,12 +82,12 @@ class ServerActions(QObject):
         self.cancel_asked = True
         self.job.cancel()
         session = self.session
-        if session is not None and (session.client is None or self.op.name in READ_ONLY):
+        if session is not None and (session.client is None or not self.op.changes):
             session.abort()  # nothing is being changed: give up the connection now, not after its timeout
 
     def _tell_cancel(self, text: str) -> None:
         self.window.statusBar().showMessage(text)
-        if self.op is not None and self.op.in_panel:
+        if self.op is not None and self.op.changes:
             self.window.panel.cancel_refused(text)
 
     def _on_event(self, event: events.Event) -> None:
@@ -131,7 +97,7 @@ class ServerActions(QObject):
                 self._tell_cancel(event.text)
 
     # --- starting a run -------------------------------------------------------------------------
-    def run(self, name: str, *, confirmed: bool = False, again: bool = False) -> None:
+    def run(self, name: Op, *, confirmed: bool = False, again: bool = False) -> None:
         """Start an operation; `confirmed` when it is the retry of one the engineer already confirmed,
         `again` when it goes on after a dialog (the panel keeps its log)."""
         op = OPERATIONS[name]
@@ -143,10 +109,10 @@ class ServerActions(QObject):
         host = project.ssh.host
         if op.confirm and not confirmed and not self._confirm(op.confirm.format(host=host)):
             return
-        if name == "apply" and not self.password_confirmed():
+        if name is Op.APPLY and not self.password_confirmed():
             return
         offline = None
-        if name == "apply" and (where := self.window.panel.bundle.text().strip()):
+        if name is Op.APPLY and (where := self.window.panel.bundle.text().strip()):
             try:
                 offline = bundle.load(Path(where))  # checked before anything connects
             except bundle.BundleError as exc:
@@ -160,12 +126,12 @@ class ServerActions(QObject):
             ssh,
             accept_fingerprint=self.accepted.get((host, project.ssh.port)),
         )
-        job = Job(_work(name, project, session, passwords, offline), self)
+        job = Job(_work(op.op, project, session, passwords, offline), self)
         self.job, self.op, self.session = job, op, session
         self.cancel_asked, self.cancel_note = False, ""
         title = op.title.format(host=host)
         job.event.connect(self._on_event)
-        if op.in_panel:
+        if op.changes:
             self.window.panel.start(title, keep_log=again)
             self.window.show_tab(self.window.panel)
             job.event.connect(self.window.panel.on_event)
@@ -300,7 +266,7 @@ class ServerActions(QObject):
         kinds = [credentials.NEEDED[exc.kind]]
         if exc.kind == "password" and ssh.sudo:
             kinds.append(Kind.SUDO)
-        if op.name == "apply":
+        if op.op is Op.APPLY:
             kinds += [Kind.PROXY] if proxy.auth_enabled else []
             kinds += [Kind.PARENT] if proxy.parent and proxy.parent.user else []
         return sorted(set(kinds), key=list(Kind).index)
@@ -316,44 +282,50 @@ class ServerActions(QObject):
         self.busyChanged.emit(False)
 
     def _succeeded(self, op: Operation, project: Project, result: Any) -> None:
-        cancelled = self.cancel_asked and op.name in READ_ONLY
+        cancelled = self.cancel_asked and not op.changes
         self._done()
         if cancelled:  # it finished as Cancel was pressed: the engineer no longer wanted the answer
             self._cancelled(op, "Cancelled; nothing on the server was changed.")
             return
-        host = project.ssh.host
+        shown = {Op.PLAN: self._show_plan, Op.TEST: self._show_status, Op.STATUS: self._show_status}
+        message = shown.get(op.op, self._show_outcome)(op, project, result)
+        self.window.statusBar().showMessage(message)
+        self.finished.emit(op.op, True)
+
+    def _show_plan(self, _op: Operation, project: Project, plan: setup.Plan) -> str:
+        w, host = self.window, project.ssh.host
+        w.preview.show_plan(host, plan)
+        w.show_tab(w.preview)
+        return f"Compared with {host}: {'changes pending' if plan.changed else 'up to date'}"
+
+    def _show_status(self, op: Operation, project: Project, status: setup.ServerStatus) -> str:
+        w, s = self.window, status.state
+        w.status_view.show_status(project.ssh.host, status, project)
+        w.model.set_snapshot(status.snapshot(project))
+        if op.op is Op.STATUS:
+            w.show_tab(w.status_view)
+        return (
+            f"Connected to {project.ssh.user}@{project.ssh.host}: {s.os_name}, "
+            f"Squid {s.squid_version or 'not installed'}{' (running)' if s.running else ''}"
+        )
+
+    def _show_outcome(self, op: Operation, project: Project, outcome: setup.Outcome) -> str:
         w = self.window
-        if op.name == "plan":
-            w.preview.show_plan(host, result)
-            w.show_tab(w.preview)
-            message = f"Compared with {host}: {'changes pending' if result.changed else 'up to date'}"
-        elif op.name in ("status", "test"):
-            w.status_view.show_status(host, result, project)
-            w.model.set_snapshot(result.snapshot(project))
-            s = result.state
-            message = (
-                f"Connected to {project.ssh.user}@{host}: {s.os_name}, "
-                f"Squid {s.squid_version or 'not installed'}{' (running)' if s.running else ''}"
-            )
-            if op.name == "status":
-                w.show_tab(w.status_view)
-        else:
-            w.preview.forget_plan()
-            w.model.server_changed(result)
-            message = _outcome_text(op.name, host, result)
-            w.panel.finish(True, message)
-        w.statusBar().showMessage(message)
-        self.finished.emit(op.name, True)
+        w.preview.forget_plan()
+        w.model.server_changed(outcome)
+        message = _outcome_text(op.op, project.ssh.host, outcome)
+        w.panel.finish(True, message)
+        return message
 
     def _failed(self, op: Operation, project: Project, exc: Exception) -> None:
-        cancelled = self.cancel_asked and (isinstance(exc, Cancelled) or op.name in READ_ONLY)
+        cancelled = self.cancel_asked and (isinstance(exc, Cancelled) or not op.changes)
         self._done()
         if cancelled:
             self._cancelled(op, _sentence(str(exc)) if isinstance(exc, Cancelled) else "Cancelled; nothing changed.")
         elif isinstance(exc, HostKeyUnknown):
             if HostKeyDialog(exc, self.window).exec() == QDialog.DialogCode.Accepted:
                 self.accepted[(project.ssh.host, project.ssh.port)] = exc.fingerprint
-                self.run(op.name, confirmed=True, again=True)
+                self.run(op.op, confirmed=True, again=True)
             else:
                 self._report(
                     op, exc, "You did not trust its host key, so nothing was sent to it.", "The server was not trusted"
@@ -382,7 +354,7 @@ class ServerActions(QObject):
 
     def _ask_and_retry(self, op: Operation, project: Project, kinds: list[Kind], refused: str, exc: Exception) -> None:
         """Ask, then go on with the same run; the step waits meanwhile instead of showing a failure."""
-        if op.in_panel:
+        if op.changes:
             self.window.panel.wait("waiting for a password")
         try:
             self.ask(project, kinds, refused)
@@ -392,14 +364,14 @@ class ServerActions(QObject):
             else:
                 self._cancelled(op, "Cancelled: the password was not given; nothing on the server was changed.")
             return
-        self.run(op.name, confirmed=True, again=True)
+        self.run(op.op, confirmed=True, again=True)
 
     def _cancelled(self, op: Operation, message: str) -> None:
         """A cancel the engineer asked for: said plainly, not as an error."""
         self.window.statusBar().showMessage(message)
-        if op.in_panel:
+        if op.changes:
             self.window.panel.finish_cancelled(message)
-        self.finished.emit(op.name, False)
+        self.finished.emit(op.op, False)
 
     def _report(self, op: Operation, exc: BaseException, message: str, title: str = "", detail: str = "") -> None:
         """The same failure gets the same headline and words from every operation (and the CLI)."""
@@ -407,14 +379,14 @@ class ServerActions(QObject):
         title = title or (exc.title if isinstance(exc, RemoteError) else "An unexpected error")
         headed = message if message.startswith(title) else f"{title}: {message}"
         w.statusBar().showMessage(headed.splitlines()[0])
-        if op.in_panel:
+        if op.changes:
             w.panel.finish(False, headed, detail or f"{type(exc).__module__}.{type(exc).__qualname__}: {exc}")
         else:
             # The headline in the box itself as well: many desktops show no title on message boxes.
             box = QMessageBox(QMessageBox.Icon.Warning, title, f"<b>{html.escape(title)}</b>", parent=w)
             box.setInformativeText(html.escape(message))
             box.exec()
-        self.finished.emit(op.name, False)
+        self.finished.emit(op.op, False)
 
 
 def _sentence(text: str) -> str:
@@ -424,33 +396,37 @@ def _sentence(text: str) -> str:
 
 
 def _work(
-    name: str, project: Project, session: SshSession, passwords: setup.Passwords, offline: bundle.Bundle | None
-) -> Any:
+    op: Op, project: Project, session: SshSession, passwords: setup.Passwords, offline: bundle.Bundle | None
+) -> Work:
+    """What `op` runs in the worker thread; the connection is closed whatever happens."""
+    calls: dict[Op, Work] = {
+        Op.TEST: lambda _emit, _cancelled: setup.status(session),
+        Op.STATUS: lambda _emit, _cancelled: setup.status(session),
+        Op.PLAN: lambda _emit, _cancelled: setup.check(project, session, passwords)[0],
+        Op.APPLY: lambda emit, cancelled: setup.apply(
+            project, session, passwords, emit=emit, cancel=cancelled, bundle=offline
+        ),
+        Op.ROLLBACK: lambda emit, _cancelled: setup.rollback(session, emit=emit),
+        Op.REMOVE: lambda emit, _cancelled: setup.remove(session, emit=emit),
+    }
+
     def work(emit: events.Emit, cancelled: Callable[[], bool]) -> Any:
         try:
-            if name == "apply":
-                return setup.apply(project, session, passwords, emit=emit, cancel=cancelled, bundle=offline)
-            if name == "plan":
-                return setup.check(project, session, passwords)[0]
-            if name in ("status", "test"):
-                return setup.status(session)
-            if name == "rollback":
-                return setup.rollback(session, emit=emit)
-            return setup.remove(session, emit=emit)
+            return calls[op](emit, cancelled)
         finally:
             session.close()
 
     return work
 
 
-def _outcome_text(name: str, host: str, outcome: setup.Outcome) -> str:
+def _outcome_text(op: Op, host: str, outcome: setup.Outcome) -> str:
     took = f"({outcome.seconds:.1f} s, {outcome.round_trips} SSH commands)"
-    if name == "apply":
+    if op is Op.APPLY:
         if outcome.changed:
             return f"Applied. Squid on {host} serves the new rules on port {outcome.plan.port}. {took}"
         return f"Nothing to change: {host} already runs this configuration. {took}"
     if not outcome.changed:
-        return "Nothing to roll back." if name == "rollback" else "No sensorproxy rules were on the server."
-    if name == "rollback":
+        return "Nothing to roll back." if op is Op.ROLLBACK else "No sensorproxy rules were on the server."
+    if op is Op.ROLLBACK:
         return f"Rolled back: {host} serves the previous configuration. {took}"
     return f"Removed sensorproxy's rules from {host}. {took}"
