@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import ipaddress
+import json
 import os
 import shutil
 import signal
@@ -41,6 +42,8 @@ CLOUD_NAMES = ("hub.azure-devices.net", "blocked.example.net")
 HOSTS_TAG = "# sensorproxy-lab"
 SUDOERS = Path("/etc/sudoers.d/sensorproxy-lab")
 PRELOAD = Path("/etc/ld.so.preload")
+# What a running lab changed on the machine, so that the next run can undo it if this one is killed.
+RECORD = Path("/var/lib/sensorproxy-lab/record.json")
 
 
 def lab_ip(last: int, *, v6: bool = False) -> str:
@@ -103,6 +106,7 @@ class Lab:
     backups_existed: bool = False
     squid_installed: bool = False
     user_created: bool = False
+    recovered: str | None = None  # the directory of a killed run this one cleaned up after
 
     # --- paths -----------------------------------------------------------------------------------
     @property
@@ -117,6 +121,7 @@ class Lab:
     def start(self) -> Lab:
         self.tmp.chmod(0o711)  # the parent Squid runs as `proxy` and writes its logs below
         try:
+            self.recovered = recover()
             self._clean_leftovers()
             self._save_machine_state()
             self._network()
@@ -141,12 +146,15 @@ class Lab:
             raise RuntimeError(f"{LAB_NET} is already in use on this machine; the lab needs it for itself")
 
     def _save_machine_state(self) -> None:
-        self.hosts_before = Path("/etc/hosts").read_text()
+        # without any line of ours: a run killed before runs kept a record left them behind
+        lines = Path("/etc/hosts").read_text().splitlines(keepends=True)
+        self.hosts_before = "".join(line for line in lines if not line.rstrip().endswith(HOSTS_TAG))
         self.squid_installed = Path("/usr/sbin/squid").exists()
         if Path("/etc/squid").exists():
             self.squid_backup = self.tmp / "etc-squid"
             shutil.copytree("/etc/squid", self.squid_backup, symlinks=True)
         self.backups_existed = Path("/var/backups/sensorproxy").exists()
+        self._record()
         self.stop_squid()
 
     def _network(self) -> None:
@@ -224,6 +232,7 @@ class Lab:
         if sh("id", SUDO_USER, check=False).returncode != 0:
             sh("useradd", "--create-home", "--shell", "/bin/sh", SUDO_USER)
             self.user_created = True
+            self._record()
         sh("chpasswd", input=f"{SUDO_USER}:{SUDO_PASSWORD}\n")
         SUDOERS.write_text(f"{SUDO_USER} ALL=(ALL:ALL) ALL\nDefaults:{SUDO_USER} !lecture\n")
         SUDOERS.chmod(0o440)
@@ -256,6 +265,21 @@ class Lab:
     def spawn(self, name: str, argv: list[str]) -> None:
         with open(self.tmp / f"{name}.log", "ab") as log:  # the child keeps its own copy of the fd
             self.procs[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self._record()
+
+    def _record(self) -> None:
+        """Write down what this run changed on the machine, as it goes (see `recover`)."""
+        RECORD.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        state = {
+            "tmp": str(self.tmp),
+            "hosts_before": self.hosts_before,
+            "squid_backup": str(self.squid_backup) if self.squid_backup else None,
+            "backups_existed": self.backups_existed,
+            "squid_installed": self.squid_installed,
+            "user_created": self.user_created,
+            "pids": [p.pid for p in self.procs.values()],
+        }
+        RECORD.write_text(json.dumps(state))
 
     def kill(self, name: str) -> None:
         proc = self.procs.pop(name, None)
@@ -457,6 +481,29 @@ class Lab:
             sh("ip", "netns", "del", ns, check=False)
         sh("ip", "link", "del", BRIDGE, check=False)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        RECORD.unlink(missing_ok=True)
+
+
+def recover() -> str | None:
+    """A run that was killed (a timeout, SIGKILL) could not stop: undo what its record says it did,
+    as its own stop would have, and only that. Returns that run's directory, if there was one."""
+    if not RECORD.exists():
+        return None
+    state = json.loads(RECORD.read_text())
+    old = Lab(
+        tmp=Path(state["tmp"]),
+        hosts_before=state["hosts_before"],
+        squid_backup=Path(state["squid_backup"]) if state["squid_backup"] else None,
+        backups_existed=state["backups_existed"],
+        squid_installed=state["squid_installed"],
+        user_created=state["user_created"],
+    )
+    for pid in state["pids"]:  # its sshd and the like, in this namespace; only if still that process
+        with contextlib.suppress(OSError):
+            if state["tmp"].encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(pid, signal.SIGKILL)
+    old.stop()
+    return state["tmp"]
 
 
 class Relay:

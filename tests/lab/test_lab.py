@@ -1,0 +1,33 @@
+"""The lab survives being killed: a run stopped by SIGKILL leaves its namespaces, its sshd, its /etc/hosts
+lines, its user and sudoers file and its copy of /etc/squid, and the next run removes them (only them)
+before it starts, from the record the killed run kept."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from tests.lab.lab import CLOUD_NAMES, HOSTS_TAG, RECORD, Lab
+
+pytestmark = pytest.mark.lab
+
+
+def processes_of(directory: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            if directory.encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+    return found
+
+
+def test_a_killed_lab_run_is_cleaned_up_by_the_next(lab: Lab, killed_run: str):
+    assert lab.recovered == killed_run
+    assert not Path(killed_run).exists()
+    assert processes_of(killed_run) == []  # its sshd is gone
+    assert processes_of(str(lab.tmp))  # this run's is not
+    hosts = Path("/etc/hosts").read_text()
+    assert hosts.count(HOSTS_TAG) == len(CLOUD_NAMES)  # this run's lines, once: the killed run's are gone
+    assert str(lab.tmp) in RECORD.read_text()  # and this run keeps its own record
