@@ -11,7 +11,7 @@ from pathlib import Path
 from cli import edit
 from cli import server as cli_server
 from cli.errors import CliError, UsageError
-from core import __version__, atomicfile, bundle, credentials, csvio, kit, projectfile, sheet, squid
+from core import __version__, atomicfile, bundle, credentials, csvio, kit, logs, projectfile, sheet, squid
 from core.model import InvalidProject, Project, SshTarget, plural, require_valid, validate
 from core.remote.errors import RemoteError
 
@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sensorproxy {__version__}")
+    parser.add_argument(
+        "--verbose", action="store_true", help="print what the log records (each step, the server's answers)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -234,12 +237,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        logs.start(verbose=args.verbose)
+    except OSError as exc:  # no log is no reason not to work
+        print(f"sensorproxy: no log: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+    logs.log.info("sensorproxy %s %s", args.command, getattr(args, "project", "") or "")
+    try:
         code: int = args.func(args)
         return code
     except UsageError as exc:
         print(f"sensorproxy: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RemoteError as exc:
+        logs.log.warning("%s: %s", exc.title, exc)
         print(f"sensorproxy: {exc.title}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except (
@@ -254,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         credentials.NoSecureStorage,
         bundle.BundleError,
     ) as exc:
+        logs.log.warning("%s", exc)
         print(f"sensorproxy: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

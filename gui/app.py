@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     # Start-up makes some hundred thousand objects that live as long as the window (modules, Qt classes
     # and their enums): collecting garbage meanwhile finds none and costs about 4 ms.
     with gcpause.paused():
-        from core import __version__, projectfile
+        from core import __version__, logs, projectfile
 
         # isort: split
         # Qt loads here, after core: PySide6 reads the source of every module imported after it (for its
@@ -47,13 +47,23 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         window = MainWindow(project, args.project)
         window.show()
+        try:
+            logs.start()
+        except OSError as exc:  # no log is no reason not to work
+            print(f"sensorproxy-gui: no log: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         if args.self_test:  # painted once, without waiting for work deferred until after start-up
             rows = window.model.rowCount()
             shown = window.isVisible() and not window.grab().isNull() and rows == len(project.sensors)
             print(f"sensorproxy-gui self-test: {'window shown' if shown else 'FAILED'}, {rows} sensors")
             window.close()
             return 0 if shown else 1
-    return app.exec()
+    from gui import crash
+
+    previous, sys.excepthook = sys.excepthook, crash.report
+    try:
+        return app.exec()
+    finally:
+        sys.excepthook = previous
 
 
 if __name__ == "__main__":

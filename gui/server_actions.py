@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QProgressDialog
 
-from core import bundle, credentials
+from core import bundle, credentials, logs
 from core.credentials import Kind
 from core.model import AuthMethod, Project
 from core.remote import events, setup
@@ -107,6 +107,7 @@ class ServerActions(QObject):
         if (project := self.window.valid_project()) is None:
             return
         host = project.ssh.host
+        logs.log.info("%s", op.title.format(host=host))
         if op.confirm and not confirmed and not self._confirm(op.confirm.format(host=host)):
             return
         if name is Op.APPLY and not self.password_confirmed():
@@ -377,6 +378,7 @@ class ServerActions(QObject):
         """The same failure gets the same headline and words from every operation (and the CLI)."""
         w = self.window
         title = title or (exc.title if isinstance(exc, RemoteError) else "An unexpected error")
+        logs.log.warning("%s: %s", title, message, exc_info=None if isinstance(exc, RemoteError) else exc)
         headed = message if message.startswith(title) else f"{title}: {message}"
         w.statusBar().showMessage(headed.splitlines()[0])
         if op.changes:

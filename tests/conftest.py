@@ -117,3 +117,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"faults injected in the lab: {FIGURES['faults injected']}, survived: {FIGURES['faults survived']}; "
             f"hostile or malformed inputs tried: {FIGURES['inputs tried']}, handled: {FIGURES['inputs handled']}"
         )
+
+
+@pytest.fixture(autouse=True)
+def private_log(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test's log goes to a directory of its own, and no log handler outlives the test."""
+    import logging
+
+    folder = tmp_path_factory.mktemp("log")
+    monkeypatch.setenv("SENSORPROXY_LOG_DIR", str(folder))
+    log = logging.getLogger("sensorproxy")
+    before = list(log.handlers)
+    yield folder / "sensorproxy.log"
+    for handler in log.handlers[len(before) :]:
+        handler.close()
+    log.handlers[:] = before

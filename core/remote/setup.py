@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import bcrypt
 
-from core import accesslog, shacrypt, squid
+from core import accesslog, logs, shacrypt, squid
 from core.bundle import INDEX, Bundle
 from core.model import Project, plural
 from core.remote import server
@@ -320,6 +320,9 @@ class Run:
     dpkg_timeout: int = DPKG_LOCK_TIMEOUT  # how long an install waits for another package manager
     installed: bool = False  # this run installed Squid
     changed_at: float | None = None  # when the new configuration took effect, by the server's clock
+
+    def __post_init__(self) -> None:
+        self.emit = logs.logged(self.emit)  # every step and server answer also goes to the log
 
     def log(self, step: str, text: str) -> None:
         for line in text.splitlines():

@@ -271,6 +271,7 @@ class Lab:
         """Write down what this run changed on the machine, as it goes (see `recover`)."""
         RECORD.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         state = {
+            "owner": _process_id(os.getpid()),
             "tmp": str(self.tmp),
             "hosts_before": self.hosts_before,
             "squid_backup": str(self.squid_backup) if self.squid_backup else None,
@@ -484,12 +485,24 @@ class Lab:
         RECORD.unlink(missing_ok=True)
 
 
+def _process_id(pid: int) -> list[int] | None:
+    """A process as (pid, start time): a pid the kernel gave to another process since does not match."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return [pid, int(fields[19])]  # starttime, the 22nd field of stat(5)
+
+
 def recover() -> str | None:
     """A run that was killed (a timeout, SIGKILL) could not stop: undo what its record says it did,
     as its own stop would have, and only that. Returns that run's directory, if there was one."""
     if not RECORD.exists():
         return None
     state = json.loads(RECORD.read_text())
+    owner = state.get("owner")
+    if owner and _process_id(owner[0]) == owner:
+        raise RuntimeError(f"another lab run (process {owner[0]}) is using this machine; wait for it to end")
     old = Lab(
         tmp=Path(state["tmp"]),
         hosts_before=state["hosts_before"],

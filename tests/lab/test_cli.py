@@ -21,6 +21,7 @@ def cli(tmp: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.
         "PATH": os.environ["PATH"],
         "HOME": str(tmp),
         "SENSORPROXY_CONFIG_DIR": str(tmp / "config"),
+        "SENSORPROXY_LOG_DIR": str(tmp / "log"),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",  # the keyring has its own tests
         **(env or {}),
     }
@@ -114,3 +115,11 @@ def test_new_import_apply_status_rollback_remove(lab: Lab, tmp_path: Path):
     assert lab.curl("sp-s1", credentials="sensors:Cli-pass-7")[:2] == (403, 0)
     assert cli(tmp_path, "rollback", str(project), "--yes", env=env).returncode == 0
     assert lab.curl("sp-s1", credentials="sensors:Cli-pass-7")[:2] == (200, 200)
+
+    # The log has each command, its steps and the server's answers, and neither password.
+    log = (tmp_path / "log" / "sensorproxy.log").read_text()
+    assert f"INFO sensorproxy apply {project}" in log
+    assert "INFO [verify] changed: Squid serves on port 3128; its helper accepts the proxy login" in log
+    assert "WARNING The server refused" not in log
+    assert "Cli-pass-7" not in log
+    assert SUDO_PASSWORD not in log

@@ -11,7 +11,7 @@ import keyring
 import paramiko
 import pytest
 
-from core import credentials, projectfile
+from core import credentials, logs, projectfile
 from core.credentials import Kind
 from core.model import Sensor
 from core.remote import setup
@@ -155,6 +155,8 @@ def test_secrets_from_the_real_keyring_never_leak(lab, qtbot, tmp_path, secret_s
     projectfile.save(project, path)
     known = lab.pinned(tmp_path / "known_hosts")
 
+    log_path = logs.start()  # as the window's start does
+
     # First run: the proxy password is typed in the form (remembered by default), sudo's is asked for.
     w = open_window(qtbot, path, tmp_path, known)
     w.form.password.edit.setText(PROXY_PASSWORD)
@@ -199,8 +201,10 @@ def test_secrets_from_the_real_keyring_never_leak(lab, qtbot, tmp_path, secret_s
         "windows": "\n".join(texts(x) for x in (w, again, third)),
         "status bars": "\n".join(x.statusBar().currentMessage() for x in (w, again, third)),
         "python logs": caplog.text,
+        "sensorproxy's log": log_path.read_text(),
         "settings": [x.settings.sync() for x in (w, again, third)] and (tmp_path / "settings.ini").read_text(),
     }
+    assert "INFO [verify] changed: " in places["sensorproxy's log"]  # the log has the runs
     for where, text in places.items():
         for secret in secrets:
             assert secret not in text, f"a secret in the {where}"

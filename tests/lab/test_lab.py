@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.lab import CLOUD_NAMES, HOSTS_TAG, RECORD, Lab
+from tests.lab.lab import CLOUD_NAMES, HOSTS_TAG, RECORD, Lab, recover
 
 pytestmark = pytest.mark.lab
 
@@ -31,3 +31,10 @@ def test_a_killed_lab_run_is_cleaned_up_by_the_next(lab: Lab, killed_run: str):
     hosts = Path("/etc/hosts").read_text()
     assert hosts.count(HOSTS_TAG) == len(CLOUD_NAMES)  # this run's lines, once: the killed run's are gone
     assert str(lab.tmp) in RECORD.read_text()  # and this run keeps its own record
+
+
+def test_a_lab_run_still_alive_is_never_taken_for_a_killed_one(lab: Lab):
+    with pytest.raises(RuntimeError, match=r"another lab run \(process \d+\) is using this machine"):
+        recover()  # this very run's record: its owner lives
+    assert processes_of(str(lab.tmp))
+    assert str(lab.tmp) in RECORD.read_text()
