@@ -13,11 +13,12 @@ def main(argv: list[str] | None = None) -> int:
     # Start-up makes some hundred thousand objects that live as long as the window (modules, Qt classes
     # and their enums): collecting garbage meanwhile finds none and costs about 4 ms.
     with gcpause.paused():
-        from core import __version__, logs, projectfile
+        from core import __version__, projectfile
 
         # isort: split
         # Qt loads here, after core: PySide6 reads the source of every module imported after it (for its
         # __feature__ switch), which costs start-up time for each pure-Python module that could come first.
+        from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication, QMessageBox
 
         from gui import theme
@@ -47,10 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
         window = MainWindow(project, args.project)
         window.show()
-        try:
-            logs.start()
-        except OSError as exc:  # no log is no reason not to work
-            print(f"sensorproxy-gui: no log: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        QTimer.singleShot(0, _start_log)  # after the first paint, which it need not delay
         if args.self_test:  # painted once, without waiting for work deferred until after start-up
             rows = window.model.rowCount()
             shown = window.isVisible() and not window.grab().isNull() and rows == len(project.sensors)
@@ -64,6 +62,15 @@ def main(argv: list[str] | None = None) -> int:
         return app.exec()
     finally:
         sys.excepthook = previous
+
+
+def _start_log() -> None:
+    from core import logs
+
+    try:
+        logs.start()
+    except OSError as exc:  # no log is no reason not to work
+        print(f"sensorproxy-gui: no log: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
 
 
 if __name__ == "__main__":
