@@ -52,7 +52,7 @@ class Sensor:
 @dataclass(frozen=True)
 class ParentProxy:
     host: str
-    port: int = 3128
+    port: int = DEFAULT_PORT
     user: str = ""
 
 

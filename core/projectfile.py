@@ -15,7 +15,7 @@ from typing import Any
 import tomli_w
 
 from core import atomicfile
-from core.model import AuthMethod, ParentProxy, Project, ProxySettings, Sensor, SshTarget
+from core.model import DEFAULT_PORT, AuthMethod, ParentProxy, Project, ProxySettings, Sensor, SshTarget
 
 SCHEMA = 1
 
@@ -246,7 +246,7 @@ def from_dict(data: dict[str, Any], path: Path, text: str = "") -> Project:
             raise r.fail("proxy", "parent", "should be a table")
         parent = ParentProxy(
             host=r.get(parent_tbl, "proxy.parent", "host", str),
-            port=r.get(parent_tbl, "proxy.parent", "port", int, 3128),
+            port=r.get(parent_tbl, "proxy.parent", "port", int, DEFAULT_PORT),
             user=r.get(parent_tbl, "proxy.parent", "user", str, ""),
         )
     sensors_raw = data.get("sensors", [])
@@ -275,7 +275,7 @@ def from_dict(data: dict[str, Any], path: Path, text: str = "") -> Project:
             sudo=r.get(ssh, "ssh", "sudo", bool, False),
         ),
         proxy=ProxySettings(
-            port=r.get(proxy, "proxy", "port", int, 3128),
+            port=r.get(proxy, "proxy", "port", int, DEFAULT_PORT),
             auth_enabled=r.get(proxy, "proxy", "auth_enabled", bool, False),
             auth_user=r.get(proxy, "proxy", "auth_user", str, ""),
             connect_only=r.get(proxy, "proxy", "connect_only", bool, True),

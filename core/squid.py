@@ -24,6 +24,7 @@ from importlib import resources
 from urllib.parse import unquote
 
 from core.model import (
+    DEFAULT_PORT,
     InvalidProject,
     ParentProxy,
     Project,
@@ -99,7 +100,7 @@ class ManagedFile:
 class Rendered:
     layout: str  # "dropin" or "block"
     files: tuple[ManagedFile, ...]
-    complete: bool  # False when secrets were not given: fine to preview, not to upload
+    complete: bool  # False when secrets were not given: fine to preview, never uploaded (Run.execute refuses)
 
     def file(self, path: str) -> ManagedFile | None:
         return next((f for f in self.files if f.path == path), None)
@@ -305,7 +306,7 @@ def render_rules(project: Project, layout: SquidLayout, secrets: Secrets | None 
             f"http_access deny {ACL_SENSORS}",
             f"cache deny {ACL_SENSORS}",
         ]
-    if proxy.port != 3128:
+    if proxy.port != DEFAULT_PORT:
         out.append(f"http_port {proxy.port}")
     if proxy.parent is not None:
         out += _parent_lines(proxy.parent, secrets, any_enabled)
@@ -455,7 +456,7 @@ def _comparable(line: str) -> str:
 
 def _settings(acls: dict[str, list[str]], directives: list[list[str]], wide: bool) -> ProxySettings:
     dest = acls.get(ACL_DEST, [])
-    port = next((int(d[1]) for d in directives if d[0] == "http_port" and d[1].isdigit()), 3128)
+    port = next((int(d[1]) for d in directives if d[0] == "http_port" and d[1].isdigit()), DEFAULT_PORT)
     user = acls.get(ACL_USER, ["", ""])[1]
     parent = None
     for d in directives:
@@ -471,14 +472,3 @@ def _settings(acls: dict[str, list[str]], directives: list[list[str]], wide: boo
         parent=parent,
         allow_wide_ranges=wide,
     )
-
-
-def server_view(project: Project) -> Project:
-    """The project as far as a server's managed config can encode it (what read-back can return)."""
-    p = project.normalized()
-    proxy = p.proxy
-    if not proxy.auth_enabled:
-        proxy = replace(proxy, auth_user="")
-    if not proxy.allowlist_enabled:
-        proxy = replace(proxy, allowlist=())
-    return replace(p, proxy=proxy)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core import squid
@@ -57,3 +57,14 @@ def parse(layout: squid.SquidLayout, squid_bin: str) -> ParseResult:
         check=False,
     )
     return ParseResult(proc.returncode, proc.stdout + proc.stderr)
+
+
+def server_view(project: Project) -> Project:
+    """The project as far as a server's managed config can encode it (what read-back can return)."""
+    p = project.normalized()
+    proxy = p.proxy
+    if not proxy.auth_enabled:
+        proxy = replace(proxy, auth_user="")
+    if not proxy.allowlist_enabled:
+        proxy = replace(proxy, allowlist=())
+    return replace(p, proxy=proxy)

@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from core.model import DEFAULT_PORT
 from core.remote.errors import BadServerAnswer
 from core.squid import SquidLayout
 
@@ -404,7 +405,7 @@ def transaction(
         paths = " ".join(q(w.path) for w in writes)
         out.append(
             f"old_port=$(sed -n 's/^http_port[[:space:]]*\\([0-9][0-9]*\\).*/\\1/p' {paths} 2>/dev/null | head -n 1)"
-            "; old_port=${old_port:-3128}"
+            f"; old_port=${{old_port:-{DEFAULT_PORT}}}"
         )
     if writes:
         name = q(backup_set) if backup_set is not None else '"$(date -u +%Y%m%dT%H%M%S.%NZ)"'

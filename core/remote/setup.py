@@ -24,7 +24,7 @@ import bcrypt
 
 from core import accesslog, logs, shacrypt, squid
 from core.bundle import INDEX, Bundle
-from core.model import Project, plural
+from core.model import DEFAULT_PORT, Project, plural
 from core.remote import server
 from core.remote.errors import (
     Cancelled,
@@ -77,6 +77,7 @@ class Plan:
     port: int  # where Squid must listen afterwards
     scheme: str | None = None  # how the proxy user's password is hashed; None: no proxy login (or not known)
     helper: str = ""  # the helper that checks it
+    complete: bool = True  # False: a preview without the passwords, never to be uploaded
 
     @property
     def changed(self) -> bool:
@@ -199,7 +200,8 @@ def plan_apply(project: Project, state: ServerState, layout: squid.SquidLayout, 
         if not existing.startswith(f"{project.proxy.auth_user}:"):
             desired.append(squid.ManagedFile(layout.passwd_file, "(hashed at apply)\n", 0o640, "proxy", True))
     files = _file_changes(state, desired, removed)
-    return Plan(_steps(state, files, install, scheme), tuple(files), project.proxy.port, scheme, layout.ncsa_helper)
+    steps = _steps(state, files, install, scheme)
+    return Plan(steps, tuple(files), project.proxy.port, scheme, layout.ncsa_helper, rendered.complete)
 
 
 def _login_words(scheme: str | None) -> str:
@@ -240,7 +242,7 @@ def managed_rules(
 
 def _port_after(layout: squid.SquidLayout, state: ServerState, files: tuple[FileChange, ...] = ()) -> int:
     rules = managed_rules(layout, state, files)
-    return rules.proxy.port if rules else 3128
+    return rules.proxy.port if rules else DEFAULT_PORT
 
 
 # --- talking to the server --------------------------------------------------------------------------
@@ -423,6 +425,8 @@ class Run:
             for step in plan.steps[1:]:
                 self.mark(step.name, Status.UNCHANGED, step.detail)
             return False
+        if not plan.complete:  # a preview's files, with a password missing, are never uploaded
+            raise SecretNeeded("proxy_password", "the files still lack a password (a preview)")
         if not plan.files:
             for name in ("backup", "write", "validate"):
                 self.mark(name, Status.UNCHANGED, plan.step(name).detail)

@@ -11,7 +11,7 @@ import pytest
 from core import shacrypt, squid
 from core.model import Project, ProxySettings, Sensor, SshTarget
 from core.remote import server, setup
-from core.remote.errors import UnsupportedServer
+from core.remote.errors import SecretNeeded, UnsupportedServer
 from core.remote.server import RemoteFile, ServerState
 
 LAYOUT = squid.SquidLayout()
@@ -99,3 +99,12 @@ def test_verify_pipes_the_login_to_the_real_helper_inside_the_script_never_in_ar
         activate=True, port=3128, old_port=3128,
     )  # fmt: skip
     assert "login_ok() { :; }" in without
+
+
+def test_a_preview_without_the_password_is_never_uploaded():
+    preview = setup.plan_apply(PROJECT, probed(), LAYOUT, None)  # no secrets: the hash is missing
+    assert preview.changed
+    assert not preview.complete
+    run = setup.Run(session=None, layout=LAYOUT)  # type: ignore[arg-type]  # it must stop before any command
+    with pytest.raises(SecretNeeded, match="the files still lack a password"):
+        run.execute(preview, probed())

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from core import squid
-from tests.squidparse import parse, server_dir, write_rendered
+from tests.squidparse import parse, server_dir, server_view, write_rendered
 from tests.unit.test_squid_readback import _valid, projects
 from tests.unit.test_squid_render import BLOCK_VARIANTS, OLD, VARIANTS
 
@@ -96,4 +96,4 @@ def test_generated_projects_parse_and_read_back(squid_bin, tmp_path_factory, pro
     assert result.returncode == 0, result.output
     assert result.problems() == []
     back = squid.read_back(Path(layout.dropin).read_text(), Path(layout.sensors_file).read_text())
-    assert back.sensors == squid.server_view(project).sensors
+    assert back.sensors == server_view(project).sensors

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from core import squid
 from core.model import ParentProxy, Project, ProxySettings, Sensor, SshTarget, validate
 from core.squid import stock_conf
-from tests.squidparse import read_rendered
+from tests.squidparse import read_rendered, server_view
 from tests.unit.test_squid_render import BLOCK_VARIANTS, OLD, SECRETS, VARIANTS
 
 STOCK = stock_conf()
@@ -25,7 +25,7 @@ def test_read_back_gives_the_same_project(variant, server):
     project = VARIANTS[variant]
     base = STOCK if server == "dropin" else OLD
     back = read_rendered(squid.render(project, base, secrets=SECRETS))
-    expected = squid.server_view(project)
+    expected = server_view(project)
     assert back.sensors == expected.sensors
     assert back.proxy == expected.proxy
     assert back.site == project.site
@@ -127,7 +127,7 @@ def _valid(p: Project) -> bool:
 @given(projects().filter(_valid))
 def test_any_valid_project_reads_back_equal(project):
     back = read_rendered(squid.render(project, STOCK, secrets=SECRETS))
-    expected = squid.server_view(project)
+    expected = server_view(project)
     assert (back.site, back.proxy, back.sensors, back.notes) == (
         expected.site,
         expected.proxy,
