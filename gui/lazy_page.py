@@ -24,7 +24,9 @@ class LazyPage(QWidget):
     def content(self) -> QWidget:
         if self._content is None:
             self._content = self._make()
-            self.layout().addWidget(self._content)
+            layout = self.layout()
+            assert layout is not None  # made in __init__
+            layout.addWidget(self._content)
         return self._content
 
     def showEvent(self, event: QShowEvent) -> None:

@@ -171,8 +171,7 @@ class MainWindow(QMainWindow):
         self._show_empty_hint()
         QWidget.setTabOrder(self.search, self.table)  # then the pages' tabs and the form, left to right
         self._validity = ""
-        # A menu's status tips clear the status bar; the validity summary comes back after them.
-        self.statusBar().messageChanged.connect(lambda text: text or self.statusBar().showMessage(self._validity))
+        self.statusBar().messageChanged.connect(self._message_cleared)
         self.resize(1280, 800)
         if geometry := self.settings.value("window/geometry"):
             self.restoreGeometry(QByteArray(geometry))
@@ -338,6 +337,11 @@ class MainWindow(QMainWindow):
         self.refresh_password_state()
         self.statusBar().showMessage("The proxy password was removed from the keyring", 5000)
 
+    def _message_cleared(self, text: str) -> None:
+        """A menu's status tips clear the status bar; the validity summary comes back after them."""
+        if not text:
+            self.statusBar().showMessage(self._validity)
+
     def _update_title(self, *_args: object) -> None:
         name = self.path.name if self.path else "Untitled"
         self.setWindowTitle(f"{name}[*] — {self.form.site.text() or 'no site'} — sensorproxy")
@@ -435,8 +439,8 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         if key is not None:
             keys = QKeySequence.keyBindings(key) if isinstance(key, QKeySequence.StandardKey) else [key]
-            if not keys and key in FALLBACK_KEYS:  # a standard key the platform leaves unbound (Quit on bare X11)
-                keys = [QKeySequence(FALLBACK_KEYS[key])]
+            if not keys and isinstance(key, QKeySequence.StandardKey) and key in FALLBACK_KEYS:
+                keys = [QKeySequence(FALLBACK_KEYS[key])]  # a standard key the platform leaves unbound (Quit, bare X11)
             action.setShortcuts(keys)
         if icon:
             action.setIcon(theme.icon(icon))
@@ -725,11 +729,15 @@ class MainWindow(QMainWindow):
         value = self.settings.value("recent") or []
         return [value] if isinstance(value, str) else list(value)  # QSettings gives one entry as a str
 
+    def _open_recent(self, path: Path) -> None:
+        if self._may_discard():
+            self.open_path(path)
+
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for i, name in enumerate(self.recent_files(), start=1):
             action = self.recent_menu.addAction(f"&{i} {name}")
-            action.triggered.connect(lambda _=False, p=name: self._may_discard() and self.open_path(Path(p)))
+            action.triggered.connect(lambda _=False, p=name: self._open_recent(Path(p)))
         self.recent_menu.setEnabled(bool(self.recent_files()))
 
     def _may_discard(self) -> bool:

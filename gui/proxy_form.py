@@ -227,7 +227,7 @@ class ProxyForm(QWidget):
         layout.addStretch(1)
 
         self.set_project(project)
-        lines = (
+        line_edits = (
             self.site,
             self.host,
             self.user,
@@ -237,8 +237,8 @@ class ProxyForm(QWidget):
             self.parent_host,
             self.parent_user,
         )
-        for line in lines:
-            line.textChanged.connect(self.changed)
+        for line_edit in line_edits:
+            line_edit.textChanged.connect(self.changed)
         for spin in (self.ssh_port, self.port, self.parent_port):
             spin.valueChanged.connect(self.changed)
         for box in (self.sudo, self.auth_enabled, self.connect_only, self.allow_wide, self.allowlist_enabled,

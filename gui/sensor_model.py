@@ -161,7 +161,7 @@ class SensorTableModel(QAbstractTableModel):
         if col == ENABLED and role == Qt.ItemDataRole.CheckStateRole:
             new = replace(old, enabled=Qt.CheckState(value) == Qt.CheckState.Checked)
         elif col in FIELDS and role == Qt.ItemDataRole.EditRole and isinstance(value, str):
-            new = replace(old, **{FIELDS[col]: value})
+            new = replace(old, **{FIELDS[col]: value})  # type: ignore[arg-type]  # a str field, by FIELDS
         else:
             return False
         if new != old:

@@ -131,11 +131,11 @@ class ServerActions(QObject):
         self.job, self.op, self.session = job, op, session
         self.cancel_asked, self.cancel_note = False, ""
         title = op.title.format(host=host)
-        job.event.connect(self._on_event)
+        job.reported.connect(self._on_event)
         if op.changes:
             self.window.panel.start(title, keep_log=again)
             self.window.show_tab(self.window.panel)
-            job.event.connect(self.window.panel.on_event)
+            job.reported.connect(self.window.panel.on_event)
         else:
             self._show_progress(title)
         self.window.statusBar().showMessage(f"{title}…")
@@ -288,7 +288,11 @@ class ServerActions(QObject):
         if cancelled:  # it finished as Cancel was pressed: the engineer no longer wanted the answer
             self._cancelled(op, "Cancelled; nothing on the server was changed.")
             return
-        shown = {Op.PLAN: self._show_plan, Op.TEST: self._show_status, Op.STATUS: self._show_status}
+        shown: dict[Op, Callable[[Operation, Project, Any], str]] = {
+            Op.PLAN: self._show_plan,
+            Op.TEST: self._show_status,
+            Op.STATUS: self._show_status,
+        }
         message = shown.get(op.op, self._show_outcome)(op, project, result)
         self.window.statusBar().showMessage(message)
         self.finished.emit(op.op, True)

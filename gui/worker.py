@@ -17,7 +17,7 @@ Work = Callable[[Emit, Callable[[], bool]], Any]
 
 
 class Job(QThread):
-    event = Signal(object)
+    reported = Signal(object)  # core's events; `event` would hide QThread.event, Qt's event handler
     succeeded = Signal(object)
     failed = Signal(object)
 
@@ -31,7 +31,7 @@ class Job(QThread):
 
     def run(self) -> None:
         try:
-            result = self._work(self.event.emit, self._cancel.is_set)
+            result = self._work(self.reported.emit, self._cancel.is_set)
         except Exception as exc:  # reported to the GUI thread, which explains it to the user
             self.failed.emit(exc)
         else:

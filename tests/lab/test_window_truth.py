@@ -54,7 +54,7 @@ def steps_in_order(window) -> list[tuple[str, Status]]:
 
     def connect(busy: bool) -> None:
         if busy and window.server.job is not None:
-            window.server.job.event.connect(
+            window.server.job.reported.connect(
                 lambda e: seen.append((e.step, e.status)) if isinstance(e, events.StepEvent) else None
             )
 
@@ -154,7 +154,7 @@ def test_cancel_once_the_server_is_changing_says_so_at_once_and_the_run_ends_cle
 
     with qtbot.waitSignal(w.server.finished, timeout=120_000) as done:
         trigger(w, "Apply")
-        w.server.job.event.connect(press_cancel_as_the_change_begins)  # events are queued: none arrived yet
+        w.server.job.reported.connect(press_cancel_as_the_change_begins)  # events are queued: none arrived yet
     # Said at once, while the change ran: not a silent "Cancelling…".
     assert pressed == [(events.NOT_CANCELLED, False, events.NOT_CANCELLED)]
     assert done.args == ["apply", True]
