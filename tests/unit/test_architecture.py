@@ -58,6 +58,7 @@ DEFERRED = (
     "gui.status_view",
     "gui.dialogs",
     "gui.server_actions",
+    "core.logs",
 )
 
 
@@ -75,3 +76,43 @@ def test_the_window_paints_without_what_it_loads_on_first_use(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=True)
     assert "window shown, 5 sensors" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _runtime_imports(path, package: str) -> set[str]:
+    """The `package` modules a module imports when it runs (anywhere in it, but not for type checking)."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith(f"{package}."))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == package:
+                found.update(f"{package}.{a.name}" for a in node.names)
+            elif node.module.startswith(f"{package}."):
+                found.add(node.module)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(), str(path)))
+    return found
+
+
+def test_the_window_has_no_import_cycle():
+    graph = {f"gui.{p.stem}": _runtime_imports(p, "gui") for p in (ROOT / "gui").glob("*.py") if p.stem != "__init__"}
+    cycles = []
+
+    def walk(module: str, path: list[str]) -> None:
+        for target in sorted(graph.get(module, ())):
+            if target in path:
+                cycles.append(" -> ".join([*path[path.index(target) :], target]))
+            elif target in graph:
+                walk(target, [*path, target])
+
+    for module in sorted(graph):
+        walk(module, [module])
+    assert len(graph) >= 10
+    assert cycles == []
