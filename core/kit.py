@@ -1,5 +1,5 @@
 """The offline kit: a zip for sites where the laptop may not SSH to the proxy server and files travel on
-USB. It holds the managed files (the proxy password only as its bcrypt hash), `apply.sh` — the same
+USB. It holds the managed files (the proxy password only as its SHA-512-crypt hash), `apply.sh` — the same
 transaction the app runs over SSH: back up, write, `squid -k parse` with rollback, enable, start or
 reconfigure, verify with rollback — and a short README. The kit targets servers whose squid.conf
 includes conf.d (Debian 10+, Ubuntu 20.04+); apply.sh checks that before it changes anything.

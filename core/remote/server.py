@@ -286,6 +286,18 @@ SENSORPROXY_FILES
     )
 
 
+# One backup set's files, printed as `@@sp present|absent PATH`, then mode and owners, then base64.
+READ_BACKUP = r"""
+dir=@BACKUP_ROOT@/$1
+[ -f "$dir/manifest" ] || { echo "no backup set $1" >&2; exit 3; }
+while read -r state i p; do
+  printf '\n@@sp %s %s\n' "$state" "$p"
+  # `if`, not `&&`: a last file that was absent must not make the whole read fail
+  if [ "$state" = present ]; then stat -c '%a %U %G' "$dir/$i"; base64 < "$dir/$i"; fi
+done < "$dir/manifest"
+""".replace("@BACKUP_ROOT@", BACKUP_ROOT)
+
+
 def lock_and_probe(owner: str) -> str:
     """A command that takes the server lock, prints LOCKED and the probe, then holds the lock until its
     stdin closes (the SSH session ends). When someone else holds it: BUSY and who, since when. It waits
@@ -335,12 +347,8 @@ class Write:
     group: str = "root"
 
 
-_PRELUDE = r"""
-set -u
-trap '' HUP PIPE   # a dropped SSH connection must not stop a change half-way
-step() { printf '@@step %s %s %s\n' "$1" "$2" "${3:-}"; }  # name, status, what happened
-log() { printf '@@log %s %s\n' "$1" "$2"; }
-cache_log=/var/log/squid/cache.log
+# Put back the files of the backup set $set_dir (only in a transaction that writes files).
+_RESTORE = r"""
 restore() {
   while read -r state i p; do
     if [ "$state" = present ]; then
@@ -350,6 +358,13 @@ restore() {
     fi
   done < "$set_dir/manifest"
 }
+"""
+_PRELUDE = r"""
+set -u
+trap '' HUP PIPE   # a dropped SSH connection must not stop a change half-way
+step() { printf '@@step %s %s %s\n' "$1" "$2" "${3:-}"; }  # name, status, what happened
+log() { printf '@@log %s %s\n' "$1" "$2"; }
+cache_log=/var/log/squid/cache.log
 activate() {
   if squid -k check >/dev/null 2>&1; then squid -k reconfigure
   elif [ -d /run/systemd/system ]; then systemctl start squid
@@ -398,10 +413,15 @@ def transaction(
     the time it runs, and without `old_port` the previous port is read from the files it replaces: both
     for the offline kit, which is made before anyone knows the server."""
     q = shlex.quote
-    out = [_PRELUDE, MAKE_RUN_DIR, f"exec 8>>{CHANGE_LOCK}; flock 8", f"squid_conf={q(squid_conf)}; port={port}"]
-    if old_port is not None:
+    # Each variable only where a step uses it (shellcheck checks every shape of this script).
+    out = [_PRELUDE, MAKE_RUN_DIR, f"exec 8>>{CHANGE_LOCK}; flock 8"]
+    if writes:
+        out += [_RESTORE, f"squid_conf={q(squid_conf)}"]
+    if activate:
+        out.append(f"port={port}")
+    if writes and activate and old_port is not None:  # the port to bring back if the new config fails
         out.append(f"old_port={old_port}")
-    else:
+    elif writes and activate:
         paths = " ".join(q(w.path) for w in writes)
         out.append(
             f"old_port=$(sed -n 's/^http_port[[:space:]]*\\([0-9][0-9]*\\).*/\\1/p' {paths} 2>/dev/null | head -n 1)"

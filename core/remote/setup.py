@@ -255,16 +255,7 @@ def probe(session: SshSession, layout: squid.SquidLayout) -> ServerState:
 
 
 def read_backup(session: SshSession, name: str) -> dict[str, RemoteFile | None]:
-    script = r"""
-dir=/var/backups/sensorproxy/$1
-[ -f "$dir/manifest" ] || { echo "no backup set $1" >&2; exit 3; }
-while read -r state i p; do
-  printf '\n@@sp %s %s\n' "$state" "$p"
-  # `if`, not `&&`: a last file that was absent must not make the whole read fail
-  if [ "$state" = present ]; then stat -c '%a %U %G' "$dir/$i"; base64 < "$dir/$i"; fi
-done < "$dir/manifest"
-"""
-    out = session.check(session.script(script, name), f"reading backup {name}").stdout
+    out = session.check(session.script(server.READ_BACKUP, name), f"reading backup {name}").stdout
     files: dict[str, RemoteFile | None] = {}
     for chunk in out.split("\n@@sp ")[1:]:
         head, *body = chunk.splitlines()

@@ -1,0 +1,64 @@
+"""The shell scripts sensorproxy runs on servers, as rendered, pass shellcheck (POSIX sh): the probe,
+the lock, the installs, every shape of the transaction, the backup read and the offline kit's apply.sh."""
+
+from __future__ import annotations
+
+import io
+import shlex
+import subprocess
+import zipfile
+
+import pytest
+
+from core import kit
+from core.model import Sensor
+from core.remote import server
+from core.remote.setup import Passwords
+from tests.conftest import make_project, require_tool
+
+# SC2174: `mkdir -p -m 0700 /run/sensorproxy` gives the mode to the last directory only; /run exists,
+# and the last one is the only one made. Nothing else is excluded.
+EXCLUDED = "SC2174"
+WRITE = server.Write("/etc/squid/conf.d/sensorproxy.conf", "acl x src 10.0.0.1\n", 0o640, "proxy")
+LOGIN = server.Login("/usr/lib/squid/basic_ncsa_auth", "/etc/squid/sensorproxy.passwd", "sensors", "p a$s'w")
+
+
+def transaction(**changes: object) -> str:
+    shape: dict[str, object] = {
+        "conf_dir": "/etc/squid", "squid_conf": "/etc/squid/squid.conf", "backup_set": "20261202T000000Z",
+        "writes": [WRITE, server.Write("/etc/squid/old.conf", None)], "enable": True, "activate": True,
+        "port": 3128, "old_port": 3128, "login": LOGIN,
+    }  # fmt: skip
+    return server.transaction(**{**shape, **changes})  # type: ignore[arg-type]
+
+
+def kit_apply_sh() -> str:
+    data = kit.build(make_project(Sensor("S", "10.0.0.1")), Passwords(), made="2026-12-02 00:00")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return z.read("sensorproxy-kit/apply.sh").decode() + z.read("sensorproxy-kit/transaction.sh").decode()
+
+
+SCRIPTS = {
+    "probe": lambda: server.PROBE,
+    "lock and probe": lambda: shlex.split(server.lock_and_probe("me@laptop (pid 1)"))[2],
+    "install": lambda: server.INSTALL,
+    "install from a bundle": lambda: server.install_bundle([("ab" * 32, "Packages"), ("cd" * 32, "squid_6.deb")]),
+    "transaction": transaction,
+    "transaction, files only": lambda: transaction(enable=False, activate=False, login=None),
+    "transaction, enable only": lambda: transaction(writes=[], activate=False, login=None),
+    "transaction for the kit": lambda: transaction(backup_set=None, old_port=None, login=None),
+    "read a backup": lambda: server.READ_BACKUP,
+    "the kit's apply.sh": kit_apply_sh,
+}
+
+
+@pytest.mark.parametrize("name", list(SCRIPTS))
+def test_each_server_script_passes_shellcheck(name, tmp_path):
+    shellcheck = require_tool("shellcheck")
+    script = tmp_path / "script.sh"
+    script.write_text("#!/bin/sh\n" + SCRIPTS[name]())
+    checked = subprocess.run(
+        [shellcheck, "--shell=sh", "--severity=warning", f"--exclude={EXCLUDED}", "--format=gcc", str(script)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
