@@ -127,7 +127,8 @@ def window_stalls(tmp: Path, csv_path: Path) -> dict[str, list[float]]:
     """The longest the window's event loop goes without handling an event while it imports, sorts,
     filters and edits 10,000 sensors, seen by a timer beating every millisecond: everything each step
     causes counts, the work it defers (repaints, revalidation, the status bar) included."""
-    from gui.main_window import MainWindow, empty_project
+    from gui.main_window import MainWindow
+    from gui.project_files import empty_project
 
     big = tmp / "big.toml"
     projectfile.save(replace(empty_project(), sensors=csvio.read(csv_path).sensors), big)
@@ -153,8 +154,12 @@ def window_stalls(tmp: Path, csv_path: Path) -> dict[str, list[float]]:
 
     steps: dict[str, Callable[[], object]] = {
         "idle": lambda: None,
-        "import": lambda: (window.model.reset((), False), measure.forget_validation(), window.import_path(csv_path)),
-        "open": lambda: (window.load(empty_project(), None), measure.forget_validation(), window.open_path(big)),
+        "import": lambda: (
+            window.model.reset((), False),
+            measure.forget_validation(),
+            window.files.import_path(csv_path),
+        ),
+        "open": lambda: (window.load(empty_project(), None), measure.forget_validation(), window.files.open_path(big)),
         "sort": lambda: window.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder),
         "unsort": lambda: window.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder),
         "filter": lambda: window.search.setText("Sensor 0999"),

@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtWidgets import QApplication, QMessageBox
 
         from gui import theme
-        from gui.main_window import MainWindow, empty_project
+        from gui.main_window import MainWindow
+        from gui.project_files import empty_project
 
         parser = argparse.ArgumentParser(prog="sensorproxy-gui", description="The sensorproxy desktop window.")
         parser.add_argument("project", nargs="?", type=Path, help="a project file to open")

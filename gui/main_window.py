@@ -2,37 +2,33 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import replace
 from heapq import nlargest
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, cast
 
-from PySide6.QtCore import QByteArray, QSettings, QStandardPaths, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QUndoStack
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHeaderView,
     QLineEdit,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QScrollArea,
     QSplitter,
     QTableView,
     QTabWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from core import projectfile
-from core.model import Problem, Project, Sensor, SshTarget, plural, sensor_label, validate
-from gui import theme
+from core.model import Problem, Project, Sensor, plural, sensor_label, validate
+from gui import menus, theme
+from gui.exports import Exports
 from gui.lazy_page import LazyPage
 from gui.operations import Op
+from gui.project_files import ProjectFiles
 from gui.proxy_form import ProxyForm
 from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel
 from gui.sensor_view import EmptyHint, SensorView
@@ -40,36 +36,25 @@ from gui.sensor_view import EmptyHint, SensorView
 # Loaded on first use, not while the window starts: the pages nobody has opened yet, dialogs, CSV, the
 # commissioning sheet, the keyring, SSH and print support (tests/unit/test_architecture.py holds this).
 if TYPE_CHECKING:
-    from core import csvio
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QMenu
+
     from core.remote.hostkeys import KnownHosts
     from gui.apply_panel import ApplyPanel
     from gui.preview import PreviewPane
     from gui.server_actions import ServerActions
     from gui.status_view import StatusView
-    from gui.worker import Job
 
-MAX_RECENT = 8
-FALLBACK_KEYS = {QKeySequence.StandardKey.Quit: "Ctrl+Q", QKeySequence.StandardKey.HelpContents: "F1"}
 STATUS_REFRESH_MS = 15_000
-PROJECT_FILTER = "sensorproxy projects (*.toml)"
-CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"
-SHEET_FILTER = "PDF (*.pdf);;CSV (*.csv)"
 CELL_PADDING = 12  # a table cell's text margins, with room to spare
-T = TypeVar("T")
-
-
-def empty_project() -> Project:
-    return Project(site="New site", ssh=SshTarget(host="", user="root"))
-
-
-def _read_project(path: Path) -> Project:
-    """The project file parsed, and every sensor checked once so that showing it finds the checks cached."""
-    project = projectfile.load(path)
-    validate(project)
-    return project
 
 
 class MainWindow(QMainWindow):
+    # made by gui.menus.build
+    recent_menu: QMenu
+    server_actions: list[QAction]  # enabled only while no server run is going
+    actions_by_name: dict[str, QAction]  # the ones the empty table's hint offers
+
     def __init__(
         self,
         project: Project,
@@ -154,7 +139,8 @@ class MainWindow(QMainWindow):
 
         self._known_hosts = known_hosts
         self._server: ServerActions | None = None
-        self._reading: Job | None = None  # the file or rows being read whose result is still wanted
+        self.files = ProjectFiles(self)
+        self.exports = Exports(self)
         self._watch_status = False
         self.status_timer = QTimer(self, interval=STATUS_REFRESH_MS)
         self.status_timer.timeout.connect(self._refresh_status)
@@ -163,7 +149,7 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self.refresh)
         self.model.problemsChanged.connect(self._refresh_timer.start)
         self.undo.cleanChanged.connect(self._update_title)
-        self._menus()
+        menus.build(self)
         self.empty_hint.connect_actions(self.actions_by_name)
         self.model.rowsInserted.connect(self._show_empty_hint)
         self.model.rowsRemoved.connect(self._show_empty_hint)
@@ -178,7 +164,7 @@ class MainWindow(QMainWindow):
         if split := self.settings.value("window/split"):
             self.split.restoreState(QByteArray(split))
         if path:
-            self._remember_recent(path)
+            self.files.remember_recent(path)
         # The keyring loads after the window shows: it takes longer than everything else at start-up.
         QTimer.singleShot(0, self.refresh_password_state)
         self.refresh()
@@ -254,18 +240,25 @@ class MainWindow(QMainWindow):
     def is_modified(self) -> bool:
         return self._form_dirty or not self.undo.isClean()
 
+    def mark_saved(self) -> None:
+        """What the window shows is now what its file holds."""
+        self._base = self.project()
+        self._form_dirty = False
+        self.undo.setClean()
+        self._update_title()
+
     def load(self, project: Project, path: Path | None) -> None:
         """Show another project: table, form, undo history and preview start over."""
         self._base = project
         self.path = path
         self.model.reset(project.sensors, project.proxy.allow_wide_ranges)
-        self._reading = None  # whatever is still being read belonged to the previous project
+        self.files.reading = None  # whatever is still being read belonged to the previous project
         self.undo.clear()
         self.form.set_project(project)
         self._form_dirty = False
         self._forget_plan()
         if path:
-            self._remember_recent(path)
+            self.files.remember_recent(path)
         self.refresh()
         self.refresh_password_state()
 
@@ -361,94 +354,6 @@ class MainWindow(QMainWindow):
             row = self.filter.mapToSource(index).row()
             self.statusBar().showMessage(f"{sensor_label(row + 1, self.model.sensor(row).name)}: {tip}")
 
-    # --- menus ----------------------------------------------------------------------------------
-    def _menus(self) -> None:
-        bar = self.menuBar()
-        toolbar = QToolBar("Main")
-        toolbar.setObjectName("main-toolbar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.addToolBar(toolbar)
-
-        file_menu = bar.addMenu("&File")
-        new = self._action(file_menu, "&New", QKeySequence.StandardKey.New, self.new_project, "new")
-        opened = self._action(file_menu, "&Open…", QKeySequence.StandardKey.Open, self.open_project, "open")
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self._fill_recent()
-        saved = self._action(file_menu, "&Save", QKeySequence.StandardKey.Save, self.save, "save")
-        self._action(file_menu, "Save &As…", QKeySequence.StandardKey.SaveAs, self.save_as)
-        file_menu.addSeparator()
-        import_csv = self._action(file_menu, "&Import CSV…", QKeySequence("Ctrl+I"), self.import_csv)
-        self._action(file_menu, "&Export CSV…", QKeySequence("Ctrl+E"), self.export_csv)
-        file_menu.addSeparator()
-        self._action(file_menu, "Export commissioning &sheet…", None, self.export_sheet)
-        self._action(file_menu, "&Print commissioning sheet…", QKeySequence.StandardKey.Print, self.print_sheet)
-        self._action(file_menu, "Export offline &kit…", None, self.export_kit)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
-
-        edit = bar.addMenu("&Edit")
-        undo = self.undo.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo.createRedoAction(self, "&Redo")
-        redo.setShortcut(QKeySequence.StandardKey.Redo)
-        edit.addActions([undo, redo])
-        edit.addSeparator()
-        add = self._action(edit, "&Add sensor", QKeySequence("Ctrl+Shift+N"), self.add_sensor, "add")
-        delete = self._action(edit, "&Delete sensors", QKeySequence.StandardKey.Delete, self.delete_selected, "delete")
-        delete.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.table.addAction(delete)
-        paste = self._action(edit, "&Paste rows", QKeySequence("Ctrl+Shift+V"), self.paste_rows)
-        self._action(edit, "&Find", QKeySequence.StandardKey.Find, self.search.setFocus)
-
-        proxy = bar.addMenu("&Proxy")
-        self.server_actions = [
-            self._action(
-                proxy, "&Test connection", QKeySequence("Ctrl+T"), lambda: self.server.run(Op.TEST), "connect"
-            ),
-            self._action(proxy, "&Preview changes", QKeySequence("F5"), lambda: self.server.run(Op.PLAN), "preview"),
-            self._action(proxy, "&Apply", QKeySequence("Ctrl+Return"), lambda: self.server.run(Op.APPLY), "apply"),
-        ]
-        proxy.addSeparator()
-        self.server_actions += [
-            self._action(proxy, "&Rollback…", None, lambda: self.server.run(Op.ROLLBACK)),
-            self._action(proxy, "Re&move from server…", None, lambda: self.server.run(Op.REMOVE)),
-        ]
-        proxy.addSeparator()
-        status = self._action(proxy, "Server &status", QKeySequence("F6"), lambda: self.server.run(Op.STATUS), "status")
-        self.server_actions.append(status)
-
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&How sensorproxy works", QKeySequence.StandardKey.HelpContents, self.how_it_works)
-        self._action(help_menu, "&About", None, self.about)
-
-        self.actions_by_name = {"add": add, "paste": paste, "import": import_csv}
-        toolbar.addActions([new, opened, saved])
-        toolbar.addSeparator()
-        toolbar.addActions([add, delete])
-        toolbar.addSeparator()
-        toolbar.addActions([*self.server_actions[:3], status])
-
-    def _action(
-        self,
-        menu: QMenu,
-        text: str,
-        key: QKeySequence | QKeySequence.StandardKey | None,
-        slot: Callable[[], object],
-        icon: str | None = None,
-    ) -> QAction:
-        action = QAction(text, self)
-        if key is not None:
-            keys = QKeySequence.keyBindings(key) if isinstance(key, QKeySequence.StandardKey) else [key]
-            if not keys and isinstance(key, QKeySequence.StandardKey) and key in FALLBACK_KEYS:
-                keys = [QKeySequence(FALLBACK_KEYS[key])]  # a standard key the platform leaves unbound (Quit, bare X11)
-            action.setShortcuts(keys)
-        if icon:
-            action.setIcon(theme.icon(icon))
-        # triggered(bool checked) would land in a slot's first parameter (a path, say): slots get nothing.
-        action.triggered.connect(lambda _checked=False: slot())
-        menu.addAction(action)
-        return action
-
     def _busy(self, busy: bool) -> None:
         for action in self.server_actions:
             action.setEnabled(not busy)
@@ -476,125 +381,6 @@ class MainWindow(QMainWindow):
         selected = self.table.selectionModel().selectedRows()
         self.model.remove([self.filter.mapToSource(i).row() for i in selected])
 
-    def paste_rows(self) -> None:
-        """Rows copied from a spreadsheet (tab, comma or semicolon separated), as one undoable step."""
-        from core import csvio
-
-        text = QGuiApplication.clipboard().text()
-        allow_wide, existing = self.form.allow_wide.isChecked(), self.model.sensors()
-        self._read(
-            "the clipboard",
-            lambda: csvio.parse(text, allow_wide=allow_wide, existing=existing),
-            lambda result: self._add_rows(result, "the clipboard", "Paste"),
-            "Cannot paste",
-        )
-
-    def import_csv(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Import sensors from CSV", "", CSV_FILTER)
-        if name:
-            self.import_path(Path(name))
-
-    def import_path(self, path: Path) -> None:
-        from core import csvio
-
-        allow_wide, existing = self.form.allow_wide.isChecked(), self.model.sensors()
-        self._read(
-            path.name,
-            lambda: csvio.read(path, skip_bad_rows=True, allow_wide=allow_wide, existing=existing),
-            lambda result: self._add_rows(result, path.name, "Import"),
-            "Cannot import",
-        )
-
-    def _read(self, source: str, read: Callable[[], T], then: Callable[[T], object], cannot: str) -> None:
-        """`read` parses and checks sensors in a worker thread (10,000 take 0.1-0.2 s, which would
-        freeze the window); `then` gets the result here, unless another project was loaded meanwhile."""
-        from gui.worker import Job
-
-        job = Job(lambda _emit, _cancelled: read(), self)
-        self._reading = job
-        before = self.statusBar().currentMessage()
-        self.statusBar().showMessage(f"Reading {source}…")
-        job.succeeded.connect(lambda result: self._finish_reading(job, before, lambda: then(result)))
-        job.failed.connect(
-            lambda exc: self._finish_reading(
-                job, before, lambda: QMessageBox.warning(self, cannot, getattr(exc, "strerror", None) or str(exc))
-            )
-        )
-        job.finished.connect(job.deleteLater)
-        job.start()
-
-    def _finish_reading(self, job: Job, message: str, then: Callable[[], object]) -> None:
-        if job is self._reading:  # else another project was loaded, or another read started, meanwhile
-            self._reading = None
-            self.statusBar().showMessage(message)  # until `then` says what came of it
-            then()
-
-    def _add_rows(self, result: csvio.CsvResult, source: str, verb: str) -> None:
-        good, bad = result.sensors, result.errors
-        if not good and not bad:
-            QMessageBox.information(self, f"{verb} sensors", f"{source} holds no sensor rows.")
-            return
-        if bad:
-            listed = "\n".join(str(e) for e in bad[:20]) + (f"\n… and {len(bad) - 20} more" if len(bad) > 20 else "")
-            wrong = f"{plural(len(bad), 'row')} of {source} {'is' if len(bad) == 1 else 'are'} wrong:"
-            box = QMessageBox(QMessageBox.Icon.Warning, f"{verb} sensors", wrong)
-            box.setDetailedText(listed)
-            box.setInformativeText(listed if len(bad) <= 5 else "Show Details to see every row.")
-            add = box.addButton(
-                f"{verb} the {len(good)} good {'row' if len(good) == 1 else 'rows'}", QMessageBox.ButtonRole.AcceptRole
-            )
-            box.addButton(QMessageBox.StandardButton.Cancel)
-            add.setEnabled(bool(good))
-            box.exec()
-            if box.clickedButton() is not add:
-                return
-        self.model.add(list(good), f"{verb} {plural(len(good), 'sensor')}")
-        self.statusBar().showMessage(f"{verb}ed {plural(len(good), 'sensor')} from {source}", 5000)
-
-    def export_csv(self) -> None:
-        if path := self._ask_path("Export sensors as CSV", "sensors.csv", CSV_FILTER):
-            from core import csvio
-
-            self._export(path, lambda: csvio.write(self.model.sensors(), path), f"Sensors written to {path}")
-
-    def _ask_path(self, title: str, suffix: str, file_filter: str) -> Path | None:
-        """Where to export, proposed beside the project file."""
-        start = str(self.path.with_name(f"{self.path.stem}-{suffix}")) if self.path else f"sensorproxy-{suffix}"
-        name, _ = QFileDialog.getSaveFileName(self, title, start, file_filter)
-        return Path(name) if name else None
-
-    def _export(self, path: Path, write: Callable[[], object], done: str) -> bool:
-        """Run `write` (an atomic write); say `done` when it worked, or why it did not."""
-        try:
-            write()
-        except OSError as exc:
-            QMessageBox.warning(self, "Cannot export", f"{path}: {exc.strerror or exc}")
-            return False
-        self.statusBar().showMessage(done, 8000)
-        return True
-
-    # --- the commissioning sheet ----------------------------------------------------------------
-    def _sheet_password(self, project: Project) -> str | None:
-        """The proxy password, only when the engineer wants it printed (asked each time; No by default)."""
-        if not project.proxy.auth_enabled:
-            return None
-        answer = QMessageBox.question(
-            self,
-            "Proxy password on the sheet?",
-            "Print the proxy password on the sheet? Anyone who finds the sheet can then use the proxy.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return None
-        from core.credentials import Kind
-        from gui.server_actions import Abandoned
-
-        try:
-            return self.server.secret(Kind.PROXY, project)
-        except Abandoned:
-            return None
-
     def valid_project(self) -> Project | None:
         """The project, or None after telling the engineer what to fix first."""
         project = self.project()
@@ -605,154 +391,6 @@ class MainWindow(QMainWindow):
             return None
         return project
 
-    def _sheet_project(self) -> Project | None:
-        """The project, if it is valid and gives sensors an address they can use; else say why."""
-        if (project := self.valid_project()) is None:
-            return None
-        from core import sheet
-
-        try:
-            sheet.proxy_host(project)
-        except sheet.SheetError as exc:
-            QMessageBox.warning(self, "The sheet cannot be made", f"{str(exc)[0].upper()}{str(exc)[1:]}.")
-            return None
-        return project
-
-    def export_sheet(self) -> bool:
-        if (project := self._sheet_project()) is None:
-            return False
-        path = self._ask_path("Export commissioning sheet", "sheet.pdf", SHEET_FILTER)
-        if path is None:
-            return False
-        password = self._sheet_password(project)
-        from core import sheet
-        from gui import sheet_export
-
-        def write() -> None:
-            if path.suffix.lower() == ".csv":
-                sheet.write_csv(path, project, password)
-            else:
-                sheet_export.write_pdf(sheet.to_html(project, password, generated=sheet.made_by(self._source())), path)
-
-        return self._export(path, write, f"Commissioning sheet written to {path}")
-
-    def print_sheet(self) -> None:
-        if (project := self._sheet_project()) is None:
-            return
-        from core import sheet
-        from gui import sheet_export
-
-        html = sheet.to_html(project, self._sheet_password(project), generated=sheet.made_by(self._source()))
-
-        sheet_export.print_sheet(html, self)
-
-    def export_kit(self) -> bool:
-        """The zip for servers the laptop cannot reach: files, the password hash and apply.sh."""
-        if (project := self.valid_project()) is None:
-            return False
-        path = self._ask_path("Export offline kit", "kit.zip", "Zip archives (*.zip)")
-        if path is None:
-            return False
-        from core import atomicfile, kit
-        from gui.server_actions import Abandoned
-
-        if not self.server.password_confirmed():
-            return False
-        try:
-            passwords = self.server.passwords(project, ask=True)
-        except Abandoned:
-            return False
-        from core.sheet import now_stamp
-
-        data = kit.build(project, passwords, made=now_stamp())
-        done = f"Offline kit written to {path}; on the server run: sudo sh apply.sh"
-        return self._export(path, lambda: atomicfile.write_bytes(path, data), done)
-
-    def _source(self) -> str:
-        return self.path.name if self.path else "an unsaved project"
-
-    # --- files ----------------------------------------------------------------------------------
-    def new_project(self) -> None:
-        if self._may_discard():
-            self.load(empty_project(), None)
-
-    def open_project(self) -> None:
-        if not self._may_discard():
-            return
-        name, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
-        if name:
-            self.open_path(Path(name))
-
-    def open_path(self, path: Path) -> None:
-        """Read and check the project in a worker thread; it replaces the current one when it is read."""
-        self._read(path.name, lambda: _read_project(path), lambda p: self.load(p, path), "Cannot open the project")
-
-    def save(self) -> bool:
-        if self.path is None:
-            return self.save_as()
-        try:
-            projectfile.save(self.project(), self.path)
-        except OSError as exc:
-            QMessageBox.warning(self, "Cannot save", f"{self.path}: {exc.strerror or exc}")
-            return False
-        self._base = self.project()
-        self._form_dirty = False
-        self.undo.setClean()
-        self._remember_recent(self.path)
-        self._update_title()
-        return True
-
-    def save_as(self) -> bool:
-        name, _ = QFileDialog.getSaveFileName(self, "Save project", str(self._proposed_path()), PROJECT_FILTER)
-        if not name:
-            return False
-        self.path = Path(name).with_suffix(".toml") if not name.endswith(".toml") else Path(name)
-        return self.save()
-
-    def _proposed_path(self) -> Path:
-        """The project's own file, else a name from the site in the last project's folder (or Documents)."""
-        if self.path:
-            return self.path
-        recent = [Path(p).parent for p in self.recent_files() if Path(p).parent.is_dir()]
-        documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        folder = recent[0] if recent else Path(documents or Path.home())
-        stem = re.sub(r"[^\w.-]+", "-", self.form.site.text().strip()).strip("-.").lower() or "site"
-        return folder / f"{stem}.toml"
-
-    def _remember_recent(self, path: Path) -> None:
-        recent = [str(path.resolve())] + [p for p in self.recent_files() if p != str(path.resolve())]
-        self.settings.setValue("recent", recent[:MAX_RECENT])
-        if hasattr(self, "recent_menu"):
-            self._fill_recent()
-
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recent") or []
-        return [value] if isinstance(value, str) else list(value)  # QSettings gives one entry as a str
-
-    def _open_recent(self, path: Path) -> None:
-        if self._may_discard():
-            self.open_path(path)
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for i, name in enumerate(self.recent_files(), start=1):
-            action = self.recent_menu.addAction(f"&{i} {name}")
-            action.triggered.connect(lambda _=False, p=name: self._open_recent(Path(p)))
-        self.recent_menu.setEnabled(bool(self.recent_files()))
-
-    def _may_discard(self) -> bool:
-        if not self.is_modified():
-            return True
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            "Save the changes to this project first?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-        )
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save()
-        return answer == QMessageBox.StandardButton.Discard
-
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._server is not None and self._server.busy:
             QMessageBox.information(
@@ -760,10 +398,10 @@ class MainWindow(QMainWindow):
             )
             event.ignore()
             return
-        if self._may_discard():
+        if self.files.may_discard():
             from gui.worker import Job
 
-            self._reading = None
+            self.files.reading = None
             for job in self.findChildren(Job):  # rows still being read: a thread left running would crash
                 job.wait()
             self.settings.setValue("window/geometry", self.saveGeometry())

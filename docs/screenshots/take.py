@@ -33,7 +33,8 @@ from core.remote.server import RemoteFile, ServerState  # noqa: E402
 from core.remote.setup import ServerStatus, managed_rules, plan_apply  # noqa: E402
 from gui import theme  # noqa: E402
 from gui.dialogs import LoginDialog  # noqa: E402
-from gui.main_window import MainWindow, empty_project  # noqa: E402
+from gui.main_window import MainWindow  # noqa: E402
+from gui.project_files import empty_project  # noqa: E402
 from gui.sensor_model import ADDRESS, NAME  # noqa: E402
 
 EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"

@@ -396,7 +396,7 @@ def test_wide_ranges_are_allowed_by_a_control_in_the_form(qtbot, tmp_path):
     qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(5, box.height() // 2))
     qtbot.waitUntil(lambda: w.statusBar().currentMessage() == "Valid: 3 of 3 sensors enabled")
     assert w.model.state(0) == "ready"
-    assert w.save()
+    assert w.files.save()
     assert projectfile.load(path).proxy.allow_wide_ranges
 
 

@@ -93,7 +93,7 @@ def test_parent_proxy_and_allowlist_editors_reach_the_preview_and_the_file(qtbot
     assert "'bad domain' is not a domain name" in w.form.errors["proxy.allowlist"].text()
     w.form.allowlist.setPlainText(".azure-devices.net\n")
     qtbot.waitUntil(lambda: "cache_peer upstream.corp.example parent 8080" in w.preview.files.toPlainText())
-    assert w.save()
+    assert w.files.save()
     saved = projectfile.load(path)
     assert saved.proxy.parent is not None
     assert (saved.proxy.parent.host, saved.proxy.parent.port) == ("upstream.corp.example", 8080)
@@ -105,7 +105,7 @@ def test_save_writes_the_edited_project(qtbot, tmp_path):
     w = open_window(qtbot, path, tmp_path)
     w.form.port.setValue(3129)
     w.model.setData(w.model.index(0, ADDRESS), "192.168.40.99")
-    assert w.save()
+    assert w.files.save()
     saved = projectfile.load(path)
     assert saved.proxy.port == 3129
     assert saved.sensors[0].address == "192.168.40.99"
@@ -186,7 +186,7 @@ def test_new_open_and_recent_files(qtbot, tmp_path):
     assert w.model.rowCount() == 0
     assert w.path is None
     assert w.form.site.text() == "New site"
-    assert w.recent_files() == [str(path.resolve())]
+    assert w.files.recent_files() == [str(path.resolve())]
     assert [a.text() for a in w.recent_menu.actions()] == [f"&1 {path.resolve()}"]
     w.recent_menu.actions()[0].trigger()
     qtbot.waitUntil(lambda: w.model.rowCount() == 5)  # read in a worker thread
@@ -372,7 +372,7 @@ def test_rows_are_read_off_the_gui_thread_and_dropped_if_another_project_opens_m
     assert threads[0] is not threading.main_thread()
     assert w.statusBar().currentMessage() == f"Reading {EXAMPLE_CSV.name}…"
 
-    job = w._reading
+    job = w.files.reading
     w.load(projectfile.load(EXAMPLE), EXAMPLE)  # while the rows are still being read
     with qtbot.waitSignal(job.finished, timeout=5000):
         release.set()

@@ -171,7 +171,7 @@ def test_secrets_from_the_real_keyring_never_leak(lab, qtbot, tmp_path, secret_s
     assert codes(lab.curl("sp-s1", credentials=f"gui-sensors:{PROXY_PASSWORD}")) == ALLOWED
     assert codes(lab.curl("sp-s1")) == AUTH
     w.model.add([Sensor("Sensor sp-s2", HOSTS["sp-s2"])])
-    assert w.save()
+    assert w.files.save()
 
     # A fresh window takes every secret from the keyring: no dialog opens.
     again = open_window(qtbot, path, tmp_path, known)
