@@ -52,6 +52,7 @@ def server_with(project: Project, changed: float = 0.0, now: float = 0.0) -> Ser
     return ServerState(
         "debian", "Debian GNU/Linux 12 (bookworm)", "amd64", 10_000_000, "5.7", True, False, True, True,
         frozenset({3128}), ("20261128T101500.000000Z",), 0, files, now=now,
+        ncsa_helper=layout.ncsa_helper, hash_schemes=frozenset({"bcrypt", "sha512"}),
     )  # fmt: skip
 
 
