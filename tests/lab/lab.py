@@ -120,8 +120,9 @@ class Lab:
     # --- setup -----------------------------------------------------------------------------------
     def start(self) -> Lab:
         self.tmp.chmod(0o711)  # the parent Squid runs as `proxy` and writes its logs below
+        # Before the `try`: while another lab run lives this refuses, and must not tear that run down.
+        self.recovered = recover()
         try:
-            self.recovered = recover()
             self._clean_leftovers()
             self._save_machine_state()
             self._network()

@@ -5,11 +5,12 @@ before it starts, from the record the killed run kept."""
 from __future__ import annotations
 
 import contextlib
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.lab.lab import CLOUD_NAMES, HOSTS_TAG, RECORD, Lab, recover
+from tests.lab.lab import CLOUD_NAMES, HOSTS_TAG, RECORD, Lab, sh
 
 pytestmark = pytest.mark.lab
 
@@ -33,8 +34,13 @@ def test_a_killed_lab_run_is_cleaned_up_by_the_next(lab: Lab, killed_run: str):
     assert str(lab.tmp) in RECORD.read_text()  # and this run keeps its own record
 
 
-def test_a_lab_run_still_alive_is_never_taken_for_a_killed_one(lab: Lab):
-    with pytest.raises(RuntimeError, match=r"another lab run \(process \d+\) is using this machine"):
-        recover()  # this very run's record: its owner lives
-    assert processes_of(str(lab.tmp))
+def test_a_second_lab_refuses_while_one_runs_and_leaves_it_be(lab: Lab):
+    second = Lab()
+    try:
+        with pytest.raises(RuntimeError, match=r"another lab run \(process \d+\) is using this machine"):
+            second.start()  # this very run's record: its owner lives
+    finally:
+        shutil.rmtree(second.tmp, ignore_errors=True)
+    assert processes_of(str(lab.tmp))  # the running lab is untouched: its sshd, its record, its network
     assert str(lab.tmp) in RECORD.read_text()
+    assert "sp-s1" in sh("ip", "netns", "list").stdout
