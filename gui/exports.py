@@ -58,10 +58,10 @@ class Exports:
         if answer != QMessageBox.StandardButton.Yes:
             return None
         from core.credentials import Kind
-        from gui.server_actions import Abandoned
+        from gui.secrets import Abandoned
 
         try:
-            return self.w.server.secret(Kind.PROXY, project)
+            return self.w.secrets.secret(Kind.PROXY, project)
         except Abandoned:
             return None
 
@@ -114,12 +114,12 @@ class Exports:
         if path is None:
             return False
         from core import atomicfile, kit
-        from gui.server_actions import Abandoned
+        from gui.secrets import Abandoned
 
-        if not self.w.server.password_confirmed():
+        if not self.w.secrets.password_confirmed():
             return False
         try:
-            passwords = self.w.server.passwords(project, ask=True)
+            passwords = self.w.secrets.passwords(project, ask=True)
         except Abandoned:
             return False
         from core.sheet import now_stamp

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from core.remote.hostkeys import KnownHosts
     from gui.apply_panel import ApplyPanel
     from gui.preview import PreviewPane
+    from gui.secrets import WindowSecrets
     from gui.server_actions import ServerActions
     from gui.status_view import StatusView
 
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
 
         self._known_hosts = known_hosts
         self._server: ServerActions | None = None
+        self._secrets: WindowSecrets | None = None
         self.files = ProjectFiles(self)
         self.exports = Exports(self)
         self._watch_status = False
@@ -210,6 +212,15 @@ class MainWindow(QMainWindow):
         from gui.status_view import StatusView
 
         return StatusView()
+
+    @property
+    def secrets(self) -> WindowSecrets:
+        """Made on first use: the dialogs and the keyring load then."""
+        if self._secrets is None:
+            from gui.secrets import WindowSecrets
+
+            self._secrets = WindowSecrets(self)
+        return self._secrets
 
     @property
     def server(self) -> ServerActions:
@@ -325,8 +336,8 @@ class MainWindow(QMainWindow):
 
         project = self.project()
         credentials.forget(Kind.PROXY, project)
-        if self._server is not None:
-            self._server.cache.pop(credentials.identity(Kind.PROXY, project), None)
+        if self._secrets is not None:
+            self._secrets.cache.pop(credentials.identity(Kind.PROXY, project), None)
         self.refresh_password_state()
         self.statusBar().showMessage("The proxy password was removed from the keyring", 5000)
 

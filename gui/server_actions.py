@@ -1,8 +1,8 @@
 """The Proxy menu's work: connect, preview, apply, status, rollback, remove, each in a worker thread.
 
-Secrets come from what the engineer typed, then the keyring, then one dialog, and are kept in memory for
-this session only. Whatever the server turns out to need (a host-key decision, a password, a password it
-refused) ends that attempt with core's typed error; it is asked for here and the run goes on with it.
+Secrets come from the window's `WindowSecrets` (gui/secrets.py). Whatever the server turns out to need (a
+host-key decision, a password, a password it refused) ends that attempt with core's typed error; it is
+asked for here and the run goes on with it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QProgressDialog
 
 from core import bundle, credentials, logs
 from core.credentials import Kind
-from core.model import AuthMethod, Project
+from core.model import Project
 from core.remote import events, setup
 from core.remote.errors import (
     AuthenticationFailed,
@@ -31,9 +31,10 @@ from core.remote.errors import (
     SudoPasswordRefused,
 )
 from core.remote.hostkeys import KnownHosts
-from core.remote.session import SshSecrets, SshSession
-from gui.dialogs import HostKeyDialog, LoginDialog, host_key_changed
+from core.remote.session import SshSession
+from gui.dialogs import HostKeyDialog, host_key_changed
 from gui.operations import OPERATIONS, Op, Operation
+from gui.secrets import Abandoned
 from gui.worker import Job, Work
 
 if TYPE_CHECKING:
@@ -41,10 +42,6 @@ if TYPE_CHECKING:
 
 
 PROGRESS_DELAY_MS = 400
-
-
-class Abandoned(Exception):
-    """The engineer closed a password dialog: the run does not go on."""
 
 
 class ServerActions(QObject):
@@ -62,9 +59,6 @@ class ServerActions(QObject):
         self.cancel_asked = False  # the engineer pressed Cancel during this run
         self.cancel_note = ""  # what Cancel does now, from core: "" cancels at once
         self.accepted: dict[tuple[str, int], str] = {}  # fingerprints accepted in the dialog, for the retry
-        self.cache: dict[str, str] = {}  # identity -> secret, this session only
-        self.distrust: set[str] = set()  # identities whose stored secret was refused: ask instead
-        self.told_insecure = False
         self.window.panel.cancelRequested.connect(self.cancel)
 
     @property
@@ -110,7 +104,7 @@ class ServerActions(QObject):
         logs.log.info("%s", op.title.format(host=host))
         if op.confirm and not confirmed and not self._confirm(op.confirm.format(host=host)):
             return
-        if name is Op.APPLY and not self.password_confirmed():
+        if name is Op.APPLY and not self.window.secrets.password_confirmed():
             return
         offline = None
         if name is Op.APPLY and (where := self.window.panel.bundle.text().strip()):
@@ -119,8 +113,10 @@ class ServerActions(QObject):
             except bundle.BundleError as exc:
                 QMessageBox.warning(self.window, "The package bundle cannot be used", str(exc))
                 return
-        ssh = self._ssh_secrets(project)
-        passwords = self.passwords(project, ask=False)  # what is missing is asked once the server answers
+        ssh = self.window.secrets.ssh(project)
+        passwords = self.window.secrets.passwords(
+            project, ask=False
+        )  # what is missing is asked once the server answers
         session = SshSession(
             project.ssh,
             self.known_hosts,
@@ -167,98 +163,6 @@ class ServerActions(QObject):
             QMessageBox.StandardButton.Cancel,
         )
         return answer == QMessageBox.StandardButton.Yes
-
-    # --- secrets --------------------------------------------------------------------------------
-    def password_confirmed(self) -> bool:
-        """A proxy password typed in the form goes to a server only once it was typed twice alike."""
-        field = self.window.form.password
-        if problem := field.problem():
-            field.again.setFocus()
-            QMessageBox.warning(self.window, "The proxy password is not confirmed", problem)
-            return False
-        return True
-
-    def _ssh_secrets(self, project: Project) -> SshSecrets:
-        """What is known already; anything else is asked for once the server has answered as the SSH
-        server it should be (SecretNeeded ends that attempt and the next one has it)."""
-        ssh = project.ssh
-        return SshSecrets(
-            password=self.known(Kind.SSH, project) if ssh.auth is AuthMethod.PASSWORD else None,
-            key_passphrase=self.known(Kind.PASSPHRASE, project) if ssh.key_path else None,
-            sudo_password=self.known(Kind.SUDO, project) if ssh.sudo else None,
-        )
-
-    def passwords(self, project: Project, *, ask: bool) -> setup.Passwords:
-        """The proxy user's and the parent proxy's passwords: typed in the form, known, or (`ask`) asked."""
-        proxy = project.proxy
-        wanted = []
-        if proxy.auth_enabled:
-            field = self.window.form.password
-            if typed := field.typed():  # kept for this session, and in the keyring when Remember is ticked
-                self._keep(Kind.PROXY, project, typed, remember=field.remember.isChecked())
-                if field.remember.isChecked():
-                    self.window.refresh_password_state()
-            wanted.append(Kind.PROXY)
-        if proxy.parent and proxy.parent.user:
-            wanted.append(Kind.PARENT)
-        if ask:
-            self.ask(project, wanted)
-        return setup.Passwords(
-            proxy=self.known(Kind.PROXY, project) if Kind.PROXY in wanted else None,
-            parent=self.known(Kind.PARENT, project) if Kind.PARENT in wanted else None,
-        )
-
-    def known(self, kind: Kind, project: Project) -> str | None:
-        """This session's answer, else the keyring's (unless the server refused it)."""
-        ident = credentials.identity(kind, project)
-        if ident in self.cache:
-            return self.cache[ident]
-        if ident not in self.distrust and (stored := credentials.get(kind, project)):
-            self.cache[ident] = stored
-            return stored
-        return None
-
-    def secret(self, kind: Kind, project: Project) -> str:
-        """A secret, asked for when it is not known."""
-        self.ask(project, [kind])
-        secret = self.known(kind, project)
-        assert secret is not None
-        return secret
-
-    def ask(self, project: Project, kinds: list[Kind], refused: str = "") -> None:
-        """One dialog for every secret of `kinds` that is not known yet (all of them after a refusal)."""
-        missing = [k for k in kinds if refused or self.known(k, project) is None]
-        if not missing:
-            return
-        secure = credentials.secure_backend_available()
-        note = ""
-        if not secure and not self.told_insecure:
-            note = f"{credentials.NO_SECURE_STORE}; these are kept in memory until sensorproxy closes."
-            self.told_insecure = True
-        asks = {kind: credentials.describe(kind, project) for kind in missing}
-        dialog = LoginDialog(asks, secure=secure, refused=refused, note=note)
-        dialog.setParent(self.window, dialog.windowFlags())
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            raise Abandoned
-        for kind, secret in dialog.answers().items():
-            self._keep(kind, project, secret, remember=dialog.remember.isChecked())
-
-    def _keep(self, kind: Kind, project: Project, secret: str, *, remember: bool) -> None:
-        ident = credentials.identity(kind, project)
-        self.cache[ident] = secret
-        self.distrust.discard(ident)
-        if remember:
-            try:
-                credentials.store(kind, project, secret)
-            except credentials.NoSecureStorage as exc:
-                self.window.statusBar().showMessage(f"Not remembered: {exc}", 8000)
-
-    def _refused(self, kinds: tuple[Kind, ...], project: Project) -> None:
-        """Secrets the server refused are asked for again, not taken from the keyring."""
-        for kind in kinds:
-            ident = credentials.identity(kind, project)
-            self.cache.pop(ident, None)
-            self.distrust.add(ident)
 
     def _needs(self, op: Operation, project: Project, exc: SecretNeeded) -> list[Kind]:
         """What the server asked for, with what the rest of this run will need and nobody knows yet: a
@@ -341,17 +245,17 @@ class ServerActions(QObject):
         elif isinstance(exc, SecretNeeded) and exc.kind in credentials.NEEDED:
             self._ask_and_retry(op, project, self._needs(op, project, exc), "", exc)
         elif isinstance(exc, PasswordRefused):
-            self._refused((Kind.SSH,), project)
+            self.window.secrets.refused((Kind.SSH,), project)
             kinds = [Kind.SSH, Kind.SUDO] if project.ssh.sudo else [Kind.SSH]
             refused = f"{project.ssh.host} refused that SSH password for {project.ssh.user} — try again"
             self._ask_and_retry(op, project, kinds, refused, exc)
         elif isinstance(exc, SudoPasswordRefused):
-            self._refused((Kind.SUDO,), project)
+            self.window.secrets.refused((Kind.SUDO,), project)
             refused = f"sudo refused that password for {project.ssh.user} — try again"
             self._ask_and_retry(op, project, [Kind.SUDO], refused, exc)
         elif isinstance(exc, RemoteError):
             if isinstance(exc, AuthenticationFailed):
-                self._refused((Kind.PASSPHRASE,), project)
+                self.window.secrets.refused((Kind.PASSPHRASE,), project)
             self._report(op, exc, str(exc))
         else:
             detail = "".join(traceback.format_exception(exc))
@@ -362,7 +266,7 @@ class ServerActions(QObject):
         if op.changes:
             self.window.panel.wait("waiting for a password")
         try:
-            self.ask(project, kinds, refused)
+            self.window.secrets.ask(project, kinds, refused)
         except Abandoned:
             if refused:
                 self._report(op, exc, str(exc))

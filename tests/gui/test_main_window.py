@@ -291,14 +291,14 @@ def test_without_a_secure_keyring_nothing_is_stored_and_the_user_is_told_once(qt
     )
     project = w.project()
     seen = answer_dialogs(("OK", "ssh-Secret-1", "Remember"), ("OK", "sudo-Secret-2"))
-    assert w.server.secret(Kind.SSH, project) == "ssh-Secret-1"
-    assert w.server.secret(Kind.SUDO, project) == "sudo-Secret-2"
+    assert w.secrets.secret(Kind.SSH, project) == "ssh-Secret-1"
+    assert w.secrets.secret(Kind.SUDO, project) == "sudo-Secret-2"
     assert "SSH password of commissioning on proxy.north-plant.example:" in seen.texts[0]
     assert "No secure password store on this computer (no Secret Service running)" in seen.texts[0]
     assert "keyring." not in seen.texts[0]  # no backend class names
     assert "sudo password of commissioning on proxy.north-plant.example:" in seen.texts[1]
     assert "No secure password store" not in seen.texts[1]
-    assert w.server.secret(Kind.SSH, project) == "ssh-Secret-1"  # kept for the session, not asked again
+    assert w.secrets.secret(Kind.SSH, project) == "ssh-Secret-1"  # kept for the session, not asked again
     w.settings.sync()
     written = [f for f in tmp_path.rglob("*") if f.is_file()]
     assert not [f for f in written if b"Secret-" in f.read_bytes()]

@@ -58,6 +58,7 @@ DEFERRED = (
     "gui.status_view",
     "gui.dialogs",
     "gui.server_actions",
+    "gui.secrets",
     "core.logs",
 )
 
