@@ -172,7 +172,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def print_connections(project: Project, st: setup.ServerStatus) -> None:
     """Each sensor's state since the configuration changed, with its time; then clients not in the project."""
     rows, strangers = st.connections(project)
-    snap = st.snapshot(project)
+    snap = st.snapshot(rows)
     print(f"connections (the last {len(st.log)} lines of {accesslog.LOG_FILE}):")
     for act in rows:
         print(f"  {act.address:<24} {act.name:<24} {snap.state(act.address)[0]}")

@@ -64,9 +64,10 @@ class Entry:
         return f"{self.action}/{self.code:03d}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Activity:
-    """One sensor's (or one unknown client's) log lines, split at the configuration change."""
+    """One sensor's (or one unknown client's) log lines, split at the configuration change. Filled line
+    by line (`add`, in place: a status read goes through 20,000 lines on the window's thread)."""
 
     address: str
     name: str
@@ -82,22 +83,19 @@ class Activity:
         """What counts now: a tunnel since the change, else the latest line since it."""
         return self.tunnel or self.latest
 
-    def add(self, entry: Entry, since: float | None) -> Activity:
-        first = entry.time if self.first is None else min(self.first, entry.time)
-        last = entry.time if self.last is None else max(self.last, entry.time)
-        if since is None or entry.time < since:
-            before = entry if self.before is None or entry.time >= self.before.time else self.before
-            return replace(self, before=before, first=first, last=last)
-        return replace(
-            self,
-            latest=entry if self.latest is None or entry.time >= self.latest.time else self.latest,
-            tunnel=entry
-            if entry.tunnelled and (self.tunnel is None or entry.time >= self.tunnel.time)
-            else self.tunnel,
-            count=self.count + 1,
-            first=first,
-            last=last,
-        )
+    def add(self, entry: Entry, since: float | None) -> None:
+        t = entry.time
+        self.first = t if self.first is None or t < self.first else self.first
+        self.last = t if self.last is None or t > self.last else self.last
+        if since is None or t < since:
+            if self.before is None or t >= self.before.time:
+                self.before = entry
+            return
+        self.count += 1
+        if self.latest is None or t >= self.latest.time:
+            self.latest = entry
+        if entry.tunnelled and (self.tunnel is None or t >= self.tunnel.time):
+            self.tunnel = entry
 
     def aged(self) -> Activity:
         """The same lines after a new change: all of them history now."""
@@ -143,9 +141,11 @@ def summarize(
             owners[entry.client] = hosts.get(client) or next((a for net, a in subnets if client in net), None)
         owner = owners[entry.client]
         if owner is None:
-            unknown[entry.client] = unknown.get(entry.client, Activity(entry.client, "")).add(entry, since)
+            if entry.client not in unknown:
+                unknown[entry.client] = Activity(entry.client, "")
+            unknown[entry.client].add(entry, since)
         else:
-            seen[owner] = seen[owner].add(entry, since)
+            seen[owner].add(entry, since)
     rows = tuple(seen[s.address] for s, _ in nets)
     strangers = tuple(sorted(unknown.values(), key=lambda a: -(a.last or 0)))
     return rows, strangers

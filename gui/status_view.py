@@ -23,7 +23,7 @@ from core.model import Project, plural
 from gui import theme
 
 if TYPE_CHECKING:
-    from core.remote.setup import ServerStatus
+    from core.remote.setup import Connections, ServerStatus
 
 COLUMNS = ("Address", "Name", "On the server", "In the table")
 SEEN_COLUMNS = ("Address", "Name", "Since the change", "When", "Destination", "Before the change")
@@ -69,7 +69,7 @@ class StatusView(QWidget):
         for part in (self.table, self.seen_summary, self.seen):
             part.setVisible(read)
 
-    def show_status(self, host: str, status: ServerStatus, project: Project) -> None:
+    def show_status(self, host: str, status: ServerStatus, project: Project, connections: Connections) -> None:
         s = status.state
         self.fields["Server"].setText(f"{host} — {s.os_name} ({s.arch})")
         self.fields["Squid"].setText(
@@ -102,8 +102,7 @@ class StatusView(QWidget):
                 self.table.setItem(i, col, item)
         self.table.setSortingEnabled(True)
         self.table.resizeColumnsToContents()
-        self.table.setVisible(bool(rows))
-        self._show_connections(status, project, offset)
+        self._show_connections(status, connections, offset)
         if status.managed is None:
             self.summary.setText(f"<b>{host} has no sensorproxy rules.</b> Apply to set it up.")
         elif differ:
@@ -116,8 +115,8 @@ class StatusView(QWidget):
         self._show_parts(True)
         self.table.setVisible(bool(rows))
 
-    def _show_connections(self, status: ServerStatus, project: Project, offset: float) -> None:
-        rows, strangers = status.connections(project)
+    def _show_connections(self, status: ServerStatus, connections: Connections, offset: float) -> None:
+        rows, strangers = connections
         tunnelled = sum(a.tunnel is not None for a in rows)
         if status.since is None:
             now = f"no sensor can connect now: {status.why_none}"
@@ -155,7 +154,6 @@ class StatusView(QWidget):
 
     def _group(self, title: str, parent: QTreeWidgetItem | None) -> QTreeWidgetItem:
         item = QTreeWidgetItem([title])
-        item.setFirstColumnSpanned(True)
         font = item.font(0)
         font.setBold(True)
         item.setFont(0, font)

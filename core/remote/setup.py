@@ -618,6 +618,9 @@ class SensorPresence:
     on_server: bool
 
 
+Connections = tuple[tuple[accesslog.Activity, ...], tuple[accesslog.Activity, ...]]  # sensors, strangers
+
+
 @dataclass(frozen=True)
 class ServerStatus:
     state: ServerState
@@ -636,7 +639,7 @@ class ServerStatus:
     def why_none(self) -> str:
         return "Squid is not running" if not self.state.running else "no sensorproxy rules on the server"
 
-    def connections(self, project: Project) -> tuple[tuple[accesslog.Activity, ...], tuple[accesslog.Activity, ...]]:
+    def connections(self, project: Project) -> Connections:
         """Per enabled sensor of the project, and per unknown client: its lines, split at the change."""
         return accesslog.summarize(list(self.log), project.normalized().sensors, self.since)
 
@@ -645,9 +648,8 @@ class ServerStatus:
         """The workstation's clock minus the server's: server times shown on the workstation's clock."""
         return self.read_at - self.state.now if self.state.now and self.read_at else 0.0
 
-    def snapshot(self, project: Project) -> accesslog.Snapshot:
-        """The sensor table's view of this answer."""
-        rows, _ = self.connections(project)
+    def snapshot(self, rows: tuple[accesslog.Activity, ...]) -> accesslog.Snapshot:
+        """The sensor table's view of this answer, from its `connections` (worked out once per read)."""
         allowed = self.managed.allowed_addresses() if self.managed else frozenset()
         return accesslog.snapshot(rows, allowed, self.since, self.offset, self.why_none)
 

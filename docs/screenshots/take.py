@@ -170,8 +170,9 @@ def main() -> None:
     shoot_dialog(LoginDialog({Kind.SUDO: asks[Kind.SUDO]}, secure=True, refused=refused, parent=window), "8-refused")
 
     status = status_of(project)
-    window.status_view.show_status("10.10.0.5", status, project)
-    window.model.set_snapshot(status.snapshot(project))
+    connections = status.connections(project)
+    window.status_view.show_status("10.10.0.5", status, project, connections)
+    window.model.set_snapshot(status.snapshot(connections[0]))
     window.show_tab(window.status_view)
     shoot(window, "9-status")
 

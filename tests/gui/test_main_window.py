@@ -338,7 +338,8 @@ def test_columns_fit_every_row_and_a_sort_reads_only_the_rows_in_view(qtbot, tmp
     assert metrics.horizontalAdvance("10.99.0.1") <= header.sectionSize(ADDRESS) < metrics.horizontalAdvance(wide)
 
     refused = accesslog.Entry(time.time(), "10.0.0.1", "TCP_DENIED", 407, "CONNECT", "hub:443", "")
-    activity = accesslog.Activity("10.0.0.1", "S00000").add(refused, since=0.0)
+    activity = accesslog.Activity("10.0.0.1", "S00000")
+    activity.add(refused, since=0.0)
     w.model.set_snapshot(accesslog.Snapshot(None, {"10.0.0.1": activity}, since=0.0))
     QGuiApplication.processEvents()
     assert w.model.state(0).startswith(f"{accesslog.AUTH_FAILED} ")
@@ -408,7 +409,8 @@ def test_the_state_columns_age_stays_true_while_the_window_is_open(qtbot, tmp_pa
     w = open_window(qtbot, make_project(Sensor("Boiler", "10.0.0.1")), tmp_path)
     seen = time.time()
     tunnel = accesslog.Entry(seen, "10.0.0.1", "TCP_TUNNEL", 200, "CONNECT", "hub:443", "")
-    activity = accesslog.Activity("10.0.0.1", "Boiler").add(tunnel, since=0.0)
+    activity = accesslog.Activity("10.0.0.1", "Boiler")
+    activity.add(tunnel, since=0.0)
     w.model.set_snapshot(accesslog.Snapshot(frozenset({"10.0.0.1"}), {"10.0.0.1": activity}, since=0.0))
     assert w.filter.index(0, STATE).data() == f"{accesslog.ESTABLISHED} {accesslog.clock(seen)}, just now"
     monkeypatch.setattr(accesslog.time, "time", lambda: seen + 150)

@@ -57,7 +57,8 @@ def test_status_view_marks_sensors_that_differ(qtbot):
     view = StatusView()
     qtbot.addWidget(view)
     server = status_of(Sensor("Old", "10.0.0.1"), Sensor("Both", "10.0.0.2"))
-    view.show_status("192.0.2.10", server, make_project(Sensor("Both", "10.0.0.2"), Sensor("New", "10.0.0.3")))
+    project = make_project(Sensor("Both", "10.0.0.2"), Sensor("New", "10.0.0.3"))
+    view.show_status("192.0.2.10", server, project, server.connections(project))
     assert view.fields["Squid"].text() == "5.7; running; enabled at boot"
     assert view.fields["Port"].text() == "3130: listening"
     assert "differs from the table in 2 sensors" in view.summary.text()
@@ -66,7 +67,8 @@ def test_status_view_marks_sensors_that_differ(qtbot):
         for r in range(view.table.rowCount())
     }
     assert rows == {"10.0.0.1": "yes/NO", "10.0.0.2": "yes/yes", "10.0.0.3": "NO/yes"}
-    view.show_status("192.0.2.10", server, make_project(Sensor("Old", "10.0.0.1"), Sensor("Both", "10.0.0.2")))
+    project = make_project(Sensor("Old", "10.0.0.1"), Sensor("Both", "10.0.0.2"))
+    view.show_status("192.0.2.10", server, project, server.connections(project))
     assert "allows exactly the table's 2 enabled sensors" in view.summary.text()
 
 
