@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,3 +134,26 @@ def private_log(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     for handler in log.handlers[len(before) :]:
         handler.close()
     log.handlers[:] = before
+
+
+class Listener:
+    """A TCP port on 127.0.0.1 that accepts and hangs up at once: it counts who connected."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()

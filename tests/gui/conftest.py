@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from tests.conftest import Listener
 from tests.qt_helpers import stop_answering
 
 
@@ -16,3 +19,10 @@ def isolated(memory, monkeypatch, tmp_path):
 def no_leftover_answers():
     yield
     stop_answering()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    yield server
+    server.close()

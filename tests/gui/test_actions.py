@@ -7,10 +7,8 @@ A new action without an entry in ACTIONS fails test_every_action_is_walked."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,41 +23,11 @@ from core.model import Project, ProxySettings, Sensor, SshTarget
 from core.remote.errors import NotSsh
 from gui.main_window import MainWindow
 from gui.sensor_model import NAME
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Listener
 from tests.qt_helpers import answer_next, choose_file, close, open_window, press
 from tests.qt_helpers import trigger as press_entry  # the checks take a parameter named trigger
 
 EXAMPLE_CSV = ROOT / "resources" / "example" / "sensors.csv"
-
-
-class Listener:
-    """A TCP port on 127.0.0.1 that accepts and hangs up at once: it counts who connected."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    server = Listener()
-    yield server
-    server.close()
 
 
 def site(port: int) -> Project:

@@ -35,7 +35,6 @@ from core.model import Project, ProxySettings, Sensor, SshTarget, validate
 from core.remote import session as ssh_session
 from gui.main_window import MainWindow
 from gui.sensor_model import ADDRESS, NAME
-from tests.gui.test_actions import Listener
 from tests.qt_helpers import answer_dialogs, answer_next, choose_file, close, open_window, refusing_dialogs
 
 
@@ -73,13 +72,6 @@ def silent() -> Iterator[SilentPort]:
     port = SilentPort()
     yield port
     port.close()
-
-
-@pytest.fixture
-def listener() -> Iterator[Listener]:
-    server = Listener()
-    yield server
-    server.close()
 
 
 def project(port: int, **proxy: object) -> Project:

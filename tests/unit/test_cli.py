@@ -215,7 +215,7 @@ def test_console_script_help_documents_exit_codes():
 
 def test_a_port_that_is_not_ssh_gets_the_windows_words_and_no_traceback(tmp_path):
     """The same failure reads the same from the command line as from the window: one plain sentence."""
-    from tests.gui.test_actions import Listener
+    from tests.conftest import Listener
 
     listener = Listener()
     try:
@@ -251,7 +251,7 @@ def test_a_missing_password_names_the_real_project_file_and_asks_in_words(tmp_pa
 
 
 def test_apply_without_a_terminal_or_yes_refuses_before_connecting(tmp_path, capsys, monkeypatch):
-    from tests.gui.test_actions import Listener
+    from tests.conftest import Listener
 
     listener = Listener()
     try:
