@@ -160,10 +160,10 @@ def window_stalls(tmp: Path, csv_path: Path) -> dict[str, list[float]]:
             window.files.import_path(csv_path),
         ),
         "open": lambda: (window.load(empty_project(), None), measure.forget_validation(), window.files.open_path(big)),
-        "sort": lambda: window.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder),
-        "unsort": lambda: window.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder),
-        "filter": lambda: window.search.setText("Sensor 0999"),
-        "clear filter": lambda: window.search.clear(),
+        "sort": lambda: window.sensors.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder),
+        "unsort": lambda: window.sensors.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder),
+        "filter": lambda: window.sensors.search.setText("Sensor 0999"),
+        "clear filter": lambda: window.sensors.search.clear(),
         "edit": edit,
     }
     out: dict[str, list[float]] = {name: [] for name in steps}

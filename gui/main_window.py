@@ -3,35 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from heapq import nlargest
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHeaderView,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
     QScrollArea,
     QSplitter,
-    QTableView,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
-from core.model import Problem, Project, Sensor, plural, sensor_label, validate
+from core.model import Problem, Project, plural, validate
 from gui import menus, theme
 from gui.exports import Exports
 from gui.lazy_page import LazyPage
 from gui.operations import Op
 from gui.project_files import ProjectFiles
 from gui.proxy_form import ProxyForm
-from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel
-from gui.sensor_view import EmptyHint, SensorView
+from gui.sensor_model import SensorTableModel
+from gui.sensor_pane import SensorPane
 
 # Loaded on first use, not while the window starts: the pages nobody has opened yet, dialogs, CSV, the
 # commissioning sheet, the keyring, SSH and print support (tests/unit/test_architecture.py holds this).
@@ -47,7 +41,6 @@ if TYPE_CHECKING:
     from gui.status_view import StatusView
 
 STATUS_REFRESH_MS = 15_000
-CELL_PADDING = 12  # a table cell's text margins, with room to spare
 
 
 class MainWindow(QMainWindow):
@@ -72,49 +65,8 @@ class MainWindow(QMainWindow):
         self._password_identity: str | None = None
         self.undo = QUndoStack(self)
         self.model = SensorTableModel(project.sensors, self.undo, project.proxy.allow_wide_ranges)
-        self.filter = SensorView(self.model)
-
-        self.table = QTableView()
-        self.table.setModel(self.filter)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the project's order until a header is clicked
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        # Tab leaves the table for the form, as in any form; arrow keys move between cells.
-        self.table.setTabKeyNavigation(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
-        header = self.table.horizontalHeader()
-        # Qt's fit-to-contents reads up to 1,000 rows through the model at every sort, filter and edit
-        # (0.1-0.2 s with 10,000 sensors): it fits the On column from the rows in view (all alike), and
-        # _fit_columns fits address and state from the model's strings.
-        header.setResizeContentsPrecision(0)
-        header.setSectionResizeMode(ENABLED, QHeaderView.ResizeMode.ResizeToContents)
-        for column in (NAME, NOTES):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
-        self._fit_timer = QTimer(self, singleShot=True, interval=0)  # once per burst of changes
-        self._fit_timer.timeout.connect(self._fit_columns)
-        self.model.problemsChanged.connect(self._fit_timer.start)  # after every insert, removal or edit
-        self.model.dataChanged.connect(lambda *_: self._fit_timer.start())  # and new states from the server
-        self._ages = QTimer(self, interval=30_000)  # the State column's "3 min ago" stays true
-        self._ages.timeout.connect(self.model.tick)
-        self._ages.start()
-        self._fit_columns()
-        self.table.setAccessibleName("Sensors")
-        self.table.selectionModel().currentChanged.connect(self._show_cell_problem)
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Filter sensors (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.search.setAccessibleName("Filter sensors")
-        self._filter_timer = QTimer(self, singleShot=True, interval=120)  # typing stays smooth on big tables
-        self._filter_timer.timeout.connect(lambda: self.filter.set_filter(self.search.text()))
-        self.search.textChanged.connect(self._filter_timer.start)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.search)
-        left_layout.addWidget(self.table)
-        self.empty_hint = EmptyHint()
-        left_layout.addWidget(self.empty_hint)
+        self.sensors = SensorPane(self.model)
+        self.sensors.message.connect(self.statusBar().showMessage)
 
         self.form = ProxyForm(project)
         self.form.changed.connect(self._form_changed)
@@ -132,7 +84,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.apply_page, theme.icon("apply"), "Apply")
         self.tabs.addTab(self.status_page, theme.icon("status"), "Server status")
         self.split = QSplitter()
-        self.split.addWidget(left)
+        self.split.addWidget(self.sensors)
         self.split.addWidget(self.tabs)
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 2)
@@ -152,12 +104,7 @@ class MainWindow(QMainWindow):
         self.model.problemsChanged.connect(self._refresh_timer.start)
         self.undo.cleanChanged.connect(self._update_title)
         menus.build(self)
-        self.empty_hint.connect_actions(self.actions_by_name)
-        self.model.rowsInserted.connect(self._show_empty_hint)
-        self.model.rowsRemoved.connect(self._show_empty_hint)
-        self.model.modelReset.connect(self._show_empty_hint)
-        self._show_empty_hint()
-        QWidget.setTabOrder(self.search, self.table)  # then the pages' tabs and the form, left to right
+        self.sensors.empty_hint.connect_actions(self.actions_by_name)
         self._validity = ""
         self.statusBar().messageChanged.connect(self._message_cleared)
         self.resize(1280, 800)
@@ -170,17 +117,6 @@ class MainWindow(QMainWindow):
         # The keyring loads after the window shows: it takes longer than everything else at start-up.
         QTimer.singleShot(0, self.refresh_password_state)
         self.refresh()
-
-    def _fit_columns(self) -> None:
-        """Address and state as wide as their widest text in any row, measured for the longest strings."""
-        metrics, header = self.table.fontMetrics(), self.table.horizontalHeader()
-        rows = range(self.model.rowCount())
-        for column, texts in (
-            (ADDRESS, [s.address for s in self.model.sensors()]),
-            (STATE, {self.model.state(row) for row in rows}),
-        ):
-            widest = max((metrics.horizontalAdvance(t) for t in nlargest(8, texts, key=len)), default=0)
-            header.resizeSection(column, max(widest + CELL_PADDING, header.sectionSizeHint(column)))
 
     # --- the pages beside the form, made when first shown or used ---------------------------------
     @property
@@ -273,9 +209,6 @@ class MainWindow(QMainWindow):
         self.refresh()
         self.refresh_password_state()
 
-    def _show_empty_hint(self) -> None:
-        self.empty_hint.setVisible(self.model.rowCount() == 0)
-
     def _form_changed(self) -> None:
         self.model.set_allow_wide(self.form.allow_wide.isChecked())
         self._form_dirty = True
@@ -358,13 +291,6 @@ class MainWindow(QMainWindow):
             if widget in (page, inner) or (isinstance(page, LazyPage) and page.built and page.content() is widget):
                 self.tabs.setCurrentIndex(i)
 
-    def _show_cell_problem(self) -> None:
-        index = self.table.currentIndex()
-        tip = index.data(Qt.ItemDataRole.ToolTipRole) if index.isValid() else None
-        if tip:
-            row = self.filter.mapToSource(index).row()
-            self.statusBar().showMessage(f"{sensor_label(row + 1, self.model.sensor(row).name)}: {tip}")
-
     def _busy(self, busy: bool) -> None:
         for action in self.server_actions:
             action.setEnabled(not busy)
@@ -378,19 +304,6 @@ class MainWindow(QMainWindow):
         from gui import dialogs
 
         dialogs.about(self)
-
-    # --- sensors --------------------------------------------------------------------------------
-    def add_sensor(self) -> None:
-        self.search.clear()
-        self.filter.set_filter("")  # now, not after the typing pause: the new row must be there to edit
-        self.model.add([Sensor(name="", address="")])
-        row = self.filter.mapFromSource(self.model.index(self.model.rowCount() - 1, NAME))
-        self.table.setCurrentIndex(row)
-        self.table.edit(row)
-
-    def delete_selected(self) -> None:
-        selected = self.table.selectionModel().selectedRows()
-        self.model.remove([self.filter.mapToSource(i).row() for i in selected])
 
     def valid_project(self) -> Project | None:
         """The project, or None after telling the engineer what to fix first."""

@@ -52,12 +52,13 @@ def build(window: MainWindow) -> None:
     redo.setShortcut(QKeySequence.StandardKey.Redo)
     edit.addActions([undo, redo])
     edit.addSeparator()
-    add = action(window, edit, "&Add sensor", QKeySequence("Ctrl+Shift+N"), window.add_sensor, "add")
-    delete = action(window, edit, "&Delete sensors", QKeySequence.StandardKey.Delete, window.delete_selected, "delete")
+    sensors = window.sensors
+    add = action(window, edit, "&Add sensor", QKeySequence("Ctrl+Shift+N"), sensors.add_sensor, "add")
+    delete = action(window, edit, "&Delete sensors", QKeySequence.StandardKey.Delete, sensors.delete_selected, "delete")
     delete.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-    window.table.addAction(delete)
+    sensors.table.addAction(delete)
     paste = action(window, edit, "&Paste rows", QKeySequence("Ctrl+Shift+V"), files.paste_rows)
-    action(window, edit, "&Find", QKeySequence.StandardKey.Find, window.search.setFocus)
+    action(window, edit, "&Find", QKeySequence.StandardKey.Find, sensors.search.setFocus)
 
     proxy = bar.addMenu("&Proxy")
     window.server_actions = [

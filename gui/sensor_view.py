@@ -14,8 +14,6 @@ from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import QAbstractProxyModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel
 
@@ -141,33 +139,3 @@ _SORT_KEYS: dict[int, Callable[[SensorTableModel, int], Any]] = {
     NOTES: lambda m, r: m.sensor(r).notes.casefold(),
     STATE: lambda m, r: m.state(r),
 }
-
-
-class EmptyHint(QWidget):
-    """Shown instead of nothing when a project has no sensors yet: the three ways to add them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        text = QLabel(
-            "No sensors yet. Add them one by one, paste rows copied from a spreadsheet, or import a CSV file."
-        )
-        text.setWordWrap(True)
-        self.buttons = {
-            "add": QPushButton("Add sensor"),
-            "paste": QPushButton("Paste rows"),
-            "import": QPushButton("Import CSV…"),
-        }
-        row = QHBoxLayout()
-        for button in self.buttons.values():
-            row.addWidget(button)
-        row.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(text)
-        layout.addLayout(row)
-
-    def connect_actions(self, actions: dict[str, QAction]) -> None:
-        """Each button does exactly what its menu entry does, shortcut shown in its tooltip."""
-        for name, button in self.buttons.items():
-            action = actions[name]
-            button.setToolTip(action.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
-            button.clicked.connect(lambda _checked=False, a=action: a.trigger())

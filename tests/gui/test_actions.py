@@ -128,14 +128,14 @@ def quit_(w: Walk, trigger: Callable[[], None]) -> None:
 
 
 def undo(w: Walk, trigger: Callable[[], None]) -> None:
-    w.window.table.setFocus()  # where the edit was made (in the filter box, Ctrl+Z undoes its typing)
+    w.window.sensors.table.setFocus()  # where the edit was made (in the filter box, Ctrl+Z undoes its typing)
     w.window.model.setData(w.window.model.index(0, NAME), "Renamed")
     trigger()
     assert w.window.model.sensors()[0].name == "PLC-1"
 
 
 def redo(w: Walk, trigger: Callable[[], None]) -> None:
-    w.window.table.setFocus()
+    w.window.sensors.table.setFocus()
     w.window.model.setData(w.window.model.index(0, NAME), "Renamed")
     w.window.undo.undo()
     trigger()
@@ -145,12 +145,12 @@ def redo(w: Walk, trigger: Callable[[], None]) -> None:
 def add_sensor(w: Walk, trigger: Callable[[], None]) -> None:
     trigger()
     assert w.window.model.rowCount() == 3
-    assert w.window.table.currentIndex().row() == 2
-    assert w.window.table.state() == w.window.table.State.EditingState
+    assert w.window.sensors.table.currentIndex().row() == 2
+    assert w.window.sensors.table.state() == w.window.sensors.table.State.EditingState
 
 
 def delete_sensors(w: Walk, trigger: Callable[[], None]) -> None:
-    table = w.window.table
+    table = w.window.sensors.table
     w.qtbot.mouseClick(
         table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualRect(table.model().index(0, 0)).center()
     )
@@ -166,9 +166,9 @@ def paste_rows(w: Walk, trigger: Callable[[], None]) -> None:
 
 
 def find(w: Walk, trigger: Callable[[], None]) -> None:
-    w.window.table.setFocus()
+    w.window.sensors.table.setFocus()
     trigger()
-    assert QApplication.focusWidget() is w.window.search
+    assert QApplication.focusWidget() is w.window.sensors.search
 
 
 def connects(w: Walk, trigger: Callable[[], None]) -> None:

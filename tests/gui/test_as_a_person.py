@@ -104,10 +104,10 @@ def tab_chain(start: QWidget, presses: int) -> list[QWidget]:
 def test_tab_goes_filter_table_form_and_reaches_every_field_and_button(qtbot, tmp_path):
     w = active(qtbot, open_window(qtbot, project(22), tmp_path))
     w.form.parent_box.setChecked(True)  # its fields are reachable too
-    chain = tab_chain(w.search, 60)
-    assert chain[:5] == [w.search, w.table, w.tabs.tabBar(), w.form.site, w.form.host]
-    lap = chain[: chain.index(w.search, 1)]
-    assert lap.count(w.table) == 1  # Tab leaves the table at once: no cell after cell trap
+    chain = tab_chain(w.sensors.search, 60)
+    assert chain[:5] == [w.sensors.search, w.sensors.table, w.tabs.tabBar(), w.form.site, w.form.host]
+    lap = chain[: chain.index(w.sensors.search, 1)]
+    assert lap.count(w.sensors.table) == 1  # Tab leaves the table at once: no cell after cell trap
     form_controls = [
         c
         for kind in (QLineEdit, QSpinBox, QCheckBox, QComboBox, QPlainTextEdit, QAbstractButton)
@@ -124,7 +124,7 @@ def test_tab_goes_filter_table_form_and_reaches_every_field_and_button(qtbot, tm
     QTest.keyClick(shift_back, Qt.Key.Key_Backtab)
     assert QApplication.focusWidget() is w.tabs.tabBar()
     QTest.keyClick(w.tabs.tabBar(), Qt.Key.Key_Backtab)
-    assert QApplication.focusWidget() is w.table
+    assert QApplication.focusWidget() is w.sensors.table
 
 
 def test_form_fields_work_from_the_keyboard(qtbot, tmp_path):
@@ -139,11 +139,11 @@ def test_form_fields_work_from_the_keyboard(qtbot, tmp_path):
     w.form.port.selectAll()
     QTest.keyClicks(w.form.port, "3129")
     assert w.form.port.value() == 3129
-    w.table.setFocus()
-    w.table.setCurrentIndex(w.filter.index(0, NAME))
-    QTest.keyClick(w.table, Qt.Key.Key_Down)
-    assert w.table.currentIndex().row() == 1  # arrows move between cells
-    QTest.keyClick(w.table, Qt.Key.Key_F2)
+    w.sensors.table.setFocus()
+    w.sensors.table.setCurrentIndex(w.sensors.filter.index(0, NAME))
+    QTest.keyClick(w.sensors.table, Qt.Key.Key_Down)
+    assert w.sensors.table.currentIndex().row() == 1  # arrows move between cells
+    QTest.keyClick(w.sensors.table, Qt.Key.Key_F2)
     qtbot.waitUntil(lambda: isinstance(QApplication.focusWidget(), QLineEdit))
     QApplication.focusWidget().selectAll()
     QTest.keyClicks(QApplication.focusWidget(), "Boiler")
@@ -162,7 +162,7 @@ def test_focus_is_visible_on_every_stop(qtbot, tmp_path, scheme, monkeypatch):
     theme.apply(app)
     try:
         w = active(qtbot, open_window(qtbot, project(22), tmp_path))
-        w.search.setFocus()
+        w.sensors.search.setFocus()
         unmarked = []
         while True:  # one lap of Tab presses: each stop as it looks with the focus, then once Tab moved on
             widget = QApplication.focusWidget()
@@ -170,7 +170,7 @@ def test_focus_is_visible_on_every_stop(qtbot, tmp_path, scheme, monkeypatch):
             QTest.keyClick(widget, Qt.Key.Key_Tab)
             if widget.grab().toImage() == with_focus:
                 unmarked.append(widget.accessibleName() or type(widget).__name__)
-            if QApplication.focusWidget() is w.search:
+            if QApplication.focusWidget() is w.sensors.search:
                 break
         assert unmarked == []
     finally:
@@ -184,21 +184,21 @@ def test_focus_is_visible_on_every_stop(qtbot, tmp_path, scheme, monkeypatch):
 def test_sorted_or_filtered_a_sensor_keeps_its_number_everywhere(qtbot, tmp_path):
     w = active(qtbot, open_window(qtbot, project(22), tmp_path))
     w.model.setData(w.model.index(2, ADDRESS), "10.77.0.300")  # Mixer, sensor 3
-    qtbot.mouseClick(w.table.horizontalHeader().viewport(), Qt.MouseButton.LeftButton,
-                     pos=QPoint(w.table.horizontalHeader().sectionViewportPosition(NAME) + 5, 5))  # fmt: skip
-    names = [w.filter.index(r, NAME).data() for r in range(3)]
+    qtbot.mouseClick(w.sensors.table.horizontalHeader().viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(w.sensors.table.horizontalHeader().sectionViewportPosition(NAME) + 5, 5))  # fmt: skip
+    names = [w.sensors.filter.index(r, NAME).data() for r in range(3)]
     assert names == ["Alpha", "Mixer", "PLC-1"]
     shown_row = names.index("Mixer")
-    header = w.table.verticalHeader()
-    assert w.filter.headerData(shown_row, Qt.Orientation.Vertical) == 3
-    rect = w.table.visualRect(w.filter.index(shown_row, ADDRESS))
-    qtbot.mouseClick(w.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    header = w.sensors.table.verticalHeader()
+    assert w.sensors.filter.headerData(shown_row, Qt.Orientation.Vertical) == 3
+    rect = w.sensors.table.visualRect(w.sensors.filter.index(shown_row, ADDRESS))
+    qtbot.mouseClick(w.sensors.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert w.statusBar().currentMessage().startswith("sensor 3 (Mixer): '10.77.0.300' is not an IPv4")
     w.tabs.setCurrentWidget(w.preview_page)
     qtbot.waitUntil(lambda: "sensor 3 (Mixer), address" in w.preview.files.toPlainText())
-    w.search.setText("Mix")
-    qtbot.waitUntil(lambda: w.filter.rowCount() == 1)
-    assert w.filter.headerData(0, Qt.Orientation.Vertical) == 3
+    w.sensors.search.setText("Mix")
+    qtbot.waitUntil(lambda: w.sensors.filter.rowCount() == 1)
+    assert w.sensors.filter.headerData(0, Qt.Orientation.Vertical) == 3
     assert header.isVisible()
 
 
@@ -209,8 +209,10 @@ def test_pasted_rows_that_clash_are_bad_rows_never_red_rows(qtbot, tmp_path):
     w = active(qtbot, open_window(qtbot, project(22), tmp_path))
     QGuiApplication.clipboard().setText("plc-1\t10.77.0.50\nPump\t10.77.0.6\nNew\t10.77.0.9\nnew\t10.77.0.10\n")
     seen = answer_dialogs(("Paste the 1 good row", None))
-    w.table.setFocus()
-    QTest.keyClick(w.table, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    w.sensors.table.setFocus()
+    QTest.keyClick(
+        w.sensors.table, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
     qtbot.waitUntil(lambda: w.model.rowCount() == 4)
     assert "3 rows of the clipboard are wrong:" in seen.texts[0]
     listed = seen.texts[0]
@@ -324,17 +326,17 @@ def test_connecting_shows_progress_and_cancel_gives_up_the_connection(qtbot, tmp
 
 def test_an_empty_project_says_how_to_add_sensors(qtbot, tmp_path):
     w = active(qtbot, open_window(qtbot, project(22), tmp_path))
-    assert w.empty_hint.isHidden()
+    assert w.sensors.empty_hint.isHidden()
     QTest.keyClick(w, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    assert not w.empty_hint.isHidden()
-    assert [b.text() for b in w.empty_hint.buttons.values()] == ["Add sensor", "Paste rows", "Import CSV…"]
-    qtbot.mouseClick(w.empty_hint.buttons["add"], Qt.MouseButton.LeftButton)
+    assert not w.sensors.empty_hint.isHidden()
+    assert [b.text() for b in w.sensors.empty_hint.buttons.values()] == ["Add sensor", "Paste rows", "Import CSV…"]
+    qtbot.mouseClick(w.sensors.empty_hint.buttons["add"], Qt.MouseButton.LeftButton)
     assert w.model.rowCount() == 1
-    assert w.empty_hint.isHidden()
+    assert w.sensors.empty_hint.isHidden()
     w.undo.undo()
-    assert not w.empty_hint.isHidden()
+    assert not w.sensors.empty_hint.isHidden()
     seen = answer_next(close)
-    qtbot.mouseClick(w.empty_hint.buttons["import"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(w.sensors.empty_hint.buttons["import"], Qt.MouseButton.LeftButton)
     assert seen.titles == ["Import sensors from CSV"]
 
 
@@ -410,8 +412,8 @@ def test_six_destinations_show_without_scrolling(qtbot, tmp_path):
 
 def test_no_table_trap_for_the_keyboard(qtbot, tmp_path):
     w = active(qtbot, open_window(qtbot, project(22), tmp_path))
-    assert isinstance(w.table, QTableView)
-    assert not w.table.tabKeyNavigation()
+    assert isinstance(w.sensors.table, QTableView)
+    assert not w.sensors.table.tabKeyNavigation()
 
 
 @pytest.fixture

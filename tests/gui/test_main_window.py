@@ -56,7 +56,7 @@ def test_invalid_edit_shows_problems_instead_of_a_config(qtbot, tmp_path):
 def test_selecting_an_invalid_cell_puts_the_reason_in_the_status_bar(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     w.model.setData(w.model.index(2, ADDRESS), "10.0.0.300")
-    w.table.setCurrentIndex(w.filter.mapFromSource(w.model.index(2, ADDRESS)))
+    w.sensors.table.setCurrentIndex(w.sensors.filter.mapFromSource(w.model.index(2, ADDRESS)))
     assert (
         w.statusBar()
         .currentMessage()
@@ -221,25 +221,25 @@ def test_filter_and_sort_over_ten_thousand_rows(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     sensors = tuple(Sensor(f"Sensor {i:05}", f"10.{i // 250}.{i % 250}.1") for i in range(10_000))
     w.model.reset(sensors, False)
-    w.search.setText("Sensor 0999")
-    qtbot.waitUntil(lambda: w.filter.rowCount() == 10)  # 09990-09999, once typing pauses
-    w.search.setText("invalid")
+    w.sensors.search.setText("Sensor 0999")
+    qtbot.waitUntil(lambda: w.sensors.filter.rowCount() == 10)  # 09990-09999, once typing pauses
+    w.sensors.search.setText("invalid")
     w.model.setData(w.model.index(7, ADDRESS), "10.0.7.300")
-    qtbot.waitUntil(lambda: w.filter.rowCount() == 1)
-    assert w.filter.index(0, NAME).data() == "Sensor 00007"
-    w.search.clear()
-    qtbot.waitUntil(lambda: w.filter.rowCount() == 10_000)
-    w.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder)
-    assert w.filter.index(0, NAME).data() == "Sensor 09999"
-    assert w.filter.index(0, STATE).data() == "ready"
+    qtbot.waitUntil(lambda: w.sensors.filter.rowCount() == 1)
+    assert w.sensors.filter.index(0, NAME).data() == "Sensor 00007"
+    w.sensors.search.clear()
+    qtbot.waitUntil(lambda: w.sensors.filter.rowCount() == 10_000)
+    w.sensors.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder)
+    assert w.sensors.filter.index(0, NAME).data() == "Sensor 09999"
+    assert w.sensors.filter.index(0, STATE).data() == "ready"
 
 
 def test_addresses_sort_by_number_and_invalid_ones_last(qtbot, tmp_path):
     w = open_window(qtbot, EXAMPLE, tmp_path)
     addresses = ["10.0.0.10", "fd00::1", "10.0.0.9", "not an ip", "10.0.0.0/24", "9.1.1.1"]
     w.model.reset(tuple(Sensor(f"S{i}", a) for i, a in enumerate(addresses)), False)
-    w.table.sortByColumn(ADDRESS, Qt.SortOrder.AscendingOrder)
-    shown = [w.filter.index(r, ADDRESS).data() for r in range(w.filter.rowCount())]
+    w.sensors.table.sortByColumn(ADDRESS, Qt.SortOrder.AscendingOrder)
+    shown = [w.sensors.filter.index(r, ADDRESS).data() for r in range(w.sensors.filter.rowCount())]
     assert shown == ["9.1.1.1", "10.0.0.0/24", "10.0.0.9", "10.0.0.10", "fd00::1", "not an ip"]
 
 
@@ -330,7 +330,7 @@ def test_columns_fit_every_row_and_a_sort_reads_only_the_rows_in_view(qtbot, tmp
     wide = "fd00:1234:5678:9abc:def0:1234:5678:9a00/120"
     sensors = tuple(Sensor(f"S{i:05}", f"10.{i // 250}.{i % 250}.1") for i in range(10_000))
     w = open_window(qtbot, make_project(*sensors[:-1], Sensor("Last", wide)), tmp_path)
-    header, metrics = w.table.horizontalHeader(), w.table.fontMetrics()
+    header, metrics = w.sensors.table.horizontalHeader(), w.sensors.table.fontMetrics()
     assert header.sectionSize(ADDRESS) >= metrics.horizontalAdvance(wide)  # row 10,000, never in view
 
     w.model.setData(w.model.index(9_999, ADDRESS), "10.99.0.1")
@@ -349,9 +349,9 @@ def test_columns_fit_every_row_and_a_sort_reads_only_the_rows_in_view(qtbot, tmp
     reads = []
     state = type(w.model).state
     monkeypatch.setattr(type(w.model), "state", lambda self, row: (reads.append(row), state(self, row))[1])
-    w.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder)
+    w.sensors.table.sortByColumn(NAME, Qt.SortOrder.DescendingOrder)
     QGuiApplication.processEvents()
-    assert w.filter.index(0, NAME).data() == "S09998"
+    assert w.sensors.filter.index(0, NAME).data() == "S09998"
     assert 0 < len(set(reads)) < 100  # the state cells painted, not a column's worth
 
 
@@ -412,7 +412,7 @@ def test_the_state_columns_age_stays_true_while_the_window_is_open(qtbot, tmp_pa
     activity = accesslog.Activity("10.0.0.1", "Boiler")
     activity.add(tunnel, since=0.0)
     w.model.set_snapshot(accesslog.Snapshot(frozenset({"10.0.0.1"}), {"10.0.0.1": activity}, since=0.0))
-    assert w.filter.index(0, STATE).data() == f"{accesslog.ESTABLISHED} {accesslog.clock(seen)}, just now"
+    assert w.sensors.filter.index(0, STATE).data() == f"{accesslog.ESTABLISHED} {accesslog.clock(seen)}, just now"
     monkeypatch.setattr(accesslog.time, "time", lambda: seen + 150)
-    w._ages.timeout.emit()  # the window's half-minute tick
-    assert w.filter.index(0, STATE).data() == f"{accesslog.ESTABLISHED} {accesslog.clock(seen)}, 2 min ago"
+    w.sensors._ages.timeout.emit()  # the table's half-minute tick
+    assert w.sensors.filter.index(0, STATE).data() == f"{accesslog.ESTABLISHED} {accesslog.clock(seen)}, 2 min ago"

@@ -44,7 +44,7 @@ def logged(since: int, count: int) -> None:
 
 def state(window, row: int = 0) -> tuple[str, str]:
     """The State cell as a person reads it in the table, and its tooltip."""
-    index = window.filter.index(row, STATE)
+    index = window.sensors.filter.index(row, STATE)
     return index.data(), index.data(Qt.ItemDataRole.ToolTipRole) or ""
 
 

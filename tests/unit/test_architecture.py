@@ -117,3 +117,10 @@ def test_the_window_has_no_import_cycle():
         walk(module, [module])
     assert len(graph) >= 10
     assert cycles == []
+
+
+def test_every_window_unit_reads_at_a_glance():
+    """One job per module: a gui/ file past about 350 lines is doing two."""
+    sizes = {p.name: len(p.read_text().splitlines()) for p in (ROOT / "gui").glob("*.py")}
+    assert len(sizes) >= 10
+    assert {name: n for name, n in sizes.items() if n > 350} == {}
