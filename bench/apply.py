@@ -20,6 +20,7 @@ from bench.measure import row_s as row  # noqa: E402
 from core import squid  # noqa: E402
 from core.remote import setup  # noqa: E402
 from core.remote.hostkeys import KnownHosts  # noqa: E402
+from core.secret_kind import Kind  # noqa: E402
 from tests.lab.lab import SERVER_IP, SSH_PORT, Lab  # noqa: E402
 
 RUNS = 5
@@ -65,7 +66,7 @@ def main() -> None:
 
             def run_apply(project) -> setup.Outcome:
                 with lab.session(known) as session:
-                    return setup.apply(project, session, setup.Passwords())
+                    return setup.apply(project, session, {})
 
             run_apply(projects[0])  # installs nothing, but starts Squid: not measured
             shell_times, changed, unchanged, trips = [], [], [], []
@@ -113,7 +114,7 @@ def main() -> None:
 
             def run_login(project) -> setup.Outcome:
                 with lab.session(known) as session:
-                    return setup.apply(project, session, setup.Passwords(proxy="Bench-proxy-pass-1"))
+                    return setup.apply(project, session, {Kind.PROXY: "Bench-proxy-pass-1"})
 
             run_login(logins[0])
             with_login, login_trips = [], []

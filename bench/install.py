@@ -22,7 +22,7 @@ from bench.measure import row_s  # noqa: E402
 from core import bundle  # noqa: E402
 from core.remote import setup  # noqa: E402
 from core.remote.hostkeys import KnownHosts  # noqa: E402
-from core.remote.session import SshSecrets, SshSession  # noqa: E402
+from core.remote.session import SshSession  # noqa: E402
 from tests.lab.lab import HOSTS, Lab, sh  # noqa: E402
 
 RUNS = 3
@@ -55,14 +55,14 @@ def main() -> None:
                 purge(lab)
                 start = time.perf_counter()
                 with lab.session(known) as session:
-                    setup.apply(project, session, setup.Passwords())
+                    setup.apply(project, session, {})
                 apt_times.append(time.perf_counter() - start)
 
                 purge(lab)
                 lab.start_sshd("bench-offline", OFFLINE_PORT, lab.tmp / "host_ed25519", netns="sp-offline")
                 start = time.perf_counter()
-                with SshSession(offline_target, known, SshSecrets(), accept_fingerprint=fp) as session:
-                    setup.apply(replace(project, ssh=offline_target), session, setup.Passwords(), bundle=offline)
+                with SshSession(offline_target, known, {}, accept_fingerprint=fp) as session:
+                    setup.apply(replace(project, ssh=offline_target), session, {}, bundle=offline)
                 bundle_times.append(time.perf_counter() - start)
                 lab.kill("bench-offline")
             purge(lab)

@@ -14,6 +14,7 @@ from cli.errors import CliError, UsageError
 from core import __version__, atomicfile, bundle, credentials, csvio, kit, logs, projectfile, sheet, squid
 from core.model import InvalidProject, Project, SshTarget, plural, require_valid, validate
 from core.remote.errors import RemoteError
+from core.secret_kind import Kind
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -92,7 +93,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     sheet.proxy_host(project)  # sensors must be able to use the address the sheet tells them
     password = None
     if args.with_password and project.proxy.auth_enabled:
-        password = credentials.Source(project, args.project).require(credentials.Kind.PROXY)
+        password = cli_server.secrets(args.project).secret(Kind.PROXY, project)
     if kind == ".csv":
         sheet.write_csv(out, project, password)
     else:
@@ -108,7 +109,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
 def cmd_kit(args: argparse.Namespace) -> int:
     project = projectfile.load(args.project)
     require_valid(project)
-    passwords = cli_server.passwords(project, credentials.Source(project, args.project))
+    passwords = cli_server.secrets(args.project).passwords(project)
     data = kit.build(project, passwords, made=sheet.now_stamp())
     atomicfile.write_bytes(args.zip, data)
     print(f"wrote the offline kit to {args.zip}; on the server: unzip it, then sudo sh sensorproxy-kit/apply.sh")

@@ -11,12 +11,12 @@ from typing import TypeVar
 
 from cli.errors import CliError, UsageError
 from core import accesslog, bundle, credentials, projectfile
-from core.credentials import Kind
-from core.model import AuthMethod, Project, require_valid
+from core.model import Project, require_valid
 from core.remote import events, setup
-from core.remote.errors import HostKeyUnknown, SecretNeeded
+from core.remote.errors import HostKeyUnknown, RemoteError
 from core.remote.hostkeys import KnownHosts
-from core.remote.session import SshSecrets, SshSession
+from core.remote.session import SshSession
+from core.secret_kind import Kind
 
 T = TypeVar("T")
 MARKS = {
@@ -47,33 +47,37 @@ def confirm(args: argparse.Namespace, question: str) -> bool:
     return args.yes or _ask(question)
 
 
-def connect(project: Project, source: credentials.Source, accept: str | None, *, confirm: bool) -> SshSession:
-    """Connect, asking for whatever secret the server turns out to need, and for host-key trust."""
-    given: dict[str, str] = {}
-    if project.ssh.auth is AuthMethod.PASSWORD and (known := source.find_stored(Kind.SSH)):
-        given["password"] = known  # else asked once the server has shown it is the right SSH server
+def secrets(path: Path) -> credentials.Secrets:
+    """Keyring, environment, then the terminal (when there is one) for every secret of this command."""
+    return credentials.Secrets(_prompt if sys.stdin.isatty() else None, path=path, warn=_warn)
+
+
+def _prompt(asks: dict[Kind, str], refused: str) -> credentials.Answer:
+    if refused:
+        _warn(refused)
+    return credentials.Answer({kind: getpass.getpass(f"{what}: ") for kind, what in asks.items()})
+
+
+def _warn(text: str) -> None:
+    print(f"sensorproxy: {text}", file=sys.stderr)
+
+
+def connect(project: Project, found: credentials.Secrets, accept: str | None, *, confirm: bool) -> SshSession:
+    """Connect, asking for whatever secret the server turns out to need (again, when it refuses one), and
+    for host-key trust."""
     while True:
-        session = SshSession(project.ssh, KnownHosts.default(), SshSecrets(**given), accept_fingerprint=accept)
+        session = SshSession(project.ssh, KnownHosts.default(), found.login(project), accept_fingerprint=accept)
         try:
             session.connect()
             return session
         except HostKeyUnknown as exc:
-            print(f"sensorproxy: {exc}", file=sys.stderr)
+            _warn(str(exc))
             if accept is not None or not confirm or not _ask(f"Trust {exc.key_type} {exc.fingerprint}?"):
                 raise
             accept = exc.fingerprint
-        except SecretNeeded as exc:  # exc.kind names the SshSecrets field
-            if exc.kind in given:
+        except RemoteError as exc:
+            if not found.recover(exc, project):
                 raise
-            given[exc.kind] = source.require(credentials.NEEDED[exc.kind])
-
-
-def passwords(project: Project, source: credentials.Source) -> setup.Passwords:
-    proxy = project.proxy
-    return setup.Passwords(
-        proxy=source.require(Kind.PROXY) if proxy.auth_enabled else None,
-        parent=source.require(Kind.PARENT) if proxy.parent and proxy.parent.user else None,
-    )
 
 
 def print_event(event: events.Event) -> None:
@@ -90,20 +94,20 @@ def print_event(event: events.Event) -> None:
             print(event.diff.rstrip("\n"))
 
 
-def _with_session(args: argparse.Namespace, work: Callable[[Project, SshSession, credentials.Source], T]) -> T:
+def _with_session(args: argparse.Namespace, work: Callable[[Project, SshSession, credentials.Secrets], T]) -> T:
     project = projectfile.load(args.project)
     require_valid(project)
-    source = credentials.Source(project, args.project)
-    session = connect(project, source, getattr(args, "accept_host_key", None), confirm=not getattr(args, "yes", False))
+    found = secrets(args.project)
+    session = connect(project, found, getattr(args, "accept_host_key", None), confirm=not getattr(args, "yes", False))
     try:
-        return work(project, session, source)
+        return work(project, session, found)
     finally:
         session.close()
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    def work(project: Project, session: SshSession, source: credentials.Source) -> int:
-        plan, state = setup.check(project, session, passwords(project, source))
+    def work(project: Project, session: SshSession, found: credentials.Secrets) -> int:
+        plan, state = setup.check(project, session, found.passwords(project))
         print(f"{project.ssh.host}: {state.os_name}, Squid {state.squid_version or 'not installed'}")
         for step in plan.steps:
             print(f"  [{'change' if step.will_change else 'ok'}] {events.TITLES[step.name]}: {step.detail}")
@@ -120,8 +124,8 @@ def cmd_apply(args: argparse.Namespace) -> int:
     offline = bundle.load(args.bundle) if args.bundle else None  # a damaged bundle stops before any SSH
     can_confirm(args, f"Apply {args.project.name} to its server?")
 
-    def work(project: Project, session: SshSession, source: credentials.Source) -> int:
-        pw = passwords(project, source)
+    def work(project: Project, session: SshSession, found: credentials.Secrets) -> int:
+        pw = found.passwords(project)
         if not args.yes:
             plan, _ = setup.check(project, session, pw)
             if not plan.changed:
@@ -140,7 +144,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    def work(project: Project, session: SshSession, _source: credentials.Source) -> int:
+    def work(project: Project, session: SshSession, _found: credentials.Secrets) -> int:
         st = setup.status(session, with_log=args.sensors)
         s = st.state
         print(f"server:    {project.ssh.host} ({s.os_name}, {s.arch})")
@@ -195,7 +199,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     what = "squid.conf.factory" if args.factory else "the Squid files from before the last change"
     _confirm_first(args, f"Put back {what} on the server of {args.project.name}?")
 
-    def work(_project: Project, session: SshSession, _source: credentials.Source) -> int:
+    def work(_project: Project, session: SshSession, _found: credentials.Secrets) -> int:
         outcome = setup.rollback(session, factory=args.factory, emit=print_event)
         print("rolled back" if outcome.changed else "nothing to roll back")
         return 0
@@ -208,7 +212,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
         args, f"Remove sensorproxy's rules from the server of {args.project.name}? No sensor will get through"
     )
 
-    def work(_project: Project, session: SshSession, _source: credentials.Source) -> int:
+    def work(_project: Project, session: SshSession, _found: credentials.Secrets) -> int:
         outcome = setup.remove(session, emit=print_event)
         print("removed sensorproxy's rules" if outcome.changed else "no sensorproxy rules were on the server")
         return 0

@@ -1,4 +1,4 @@
-"""Secrets: the OS keyring first, then (for automation) environment variables, then a prompt.
+"""Secrets: the OS keyring first, then (for automation) environment variables, then the front end asks.
 
 Keyring entries live under the service `sensorproxy`, keyed by purpose and identity. When no secure
 backend exists, nothing falls back to a file: the caller is told once, and secrets are asked for and
@@ -7,30 +7,22 @@ kept in memory for this run only.
 
 from __future__ import annotations
 
-import getpass
 import os
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from core.model import Project
+from core.logs import log
+from core.model import AuthMethod, Project
+from core.remote.errors import AuthenticationFailed, PasswordRefused, SecretNeeded, SudoPasswordRefused
+from core.secret_kind import Kind
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
 SERVICE = "sensorproxy"
-
-
-class Kind(StrEnum):
-    SSH = "ssh"  # the SSH login's password
-    SUDO = "sudo"
-    PASSPHRASE = "passphrase"  # noqa: S105 - a kind of secret, not one
-    PROXY = "proxy"  # the proxy user the sensors log in with
-    PARENT = "parent"  # the upstream parent proxy's login
 
 
 ENV = {
@@ -39,14 +31,6 @@ ENV = {
     Kind.PASSPHRASE: "SENSORPROXY_KEY_PASSPHRASE",
     Kind.PROXY: "SENSORPROXY_PROXY_PASSWORD",
     Kind.PARENT: "SENSORPROXY_PARENT_PASSWORD",
-}
-# SecretNeeded.kind (what the server run found missing) to the kind of secret to look up or ask for.
-NEEDED = {
-    "password": Kind.SSH,
-    "key_passphrase": Kind.PASSPHRASE,
-    "sudo_password": Kind.SUDO,
-    "proxy_password": Kind.PROXY,
-    "parent_password": Kind.PARENT,
 }
 NO_SECURE_STORE = "No secure password store on this computer (no Secret Service running): passwords are asked each time"
 
@@ -160,35 +144,135 @@ def forget(kind: Kind, project: Project) -> bool:
     return True
 
 
-@dataclass
-class Source:
-    """Finds a secret for a run: keyring, then environment, then prompt. Remembers answers for the run."""
+class Declined(Exception):
+    """The person asked for a secret chose not to give it (closed the dialog)."""
 
-    project: Project
-    path: Path | None = None  # the project file, named in "store it with …" hints
-    interactive: bool = field(default_factory=lambda: sys.stdin.isatty())
-    prompt: Callable[[str], str] = getpass.getpass
-    cache: dict[Kind, str] = field(default_factory=dict)
 
-    def find_stored(self, kind: Kind) -> str | None:
-        """From this run, the keyring or the environment; never asks."""
-        if kind not in self.cache and (secret := get(kind, self.project) or os.environ.get(ENV[kind])):
-            self.cache[kind] = secret
-        return self.cache.get(kind)
+@dataclass(frozen=True)
+class Answer:
+    secrets: dict[Kind, str]  # what was typed; an empty answer counts as not given
+    remember: bool = False  # also store them in the keyring
 
-    def find(self, kind: Kind) -> str | None:
-        secret = self.find_stored(kind)
-        if secret is None and self.interactive:
-            secret = self.prompt(f"{describe(kind, self.project)}: ") or None
-        if secret is not None:
-            self.cache[kind] = secret
+
+# What a front end supplies: {kind: what it is, in words}, and why it is asked again ("" the first time)
+# -> the answers, or None when the person declined.
+Ask = Callable[[dict[Kind, str], str], Answer | None]
+
+
+class Secrets:
+    """The one way both front ends find a secret: this session's answers, then the keyring (unless the
+    server refused what it holds), then the environment, then the front end's `ask` (none: nobody to ask).
+    Answers are kept in memory for the session; a refused secret is asked for again."""
+
+    def __init__(self, ask: Ask | None = None, *, path: Path | None = None, warn: Callable[[str], None] = log.warning):
+        self._ask = ask
+        self.path = path  # the project file, named in "store it with …" hints
+        self.warn = warn  # a notice for the person, such as a secret that could not be remembered
+        self.cache: dict[str, str] = {}  # identity -> secret
+        self.distrust: set[str] = set()  # identities whose stored secret the server refused
+
+    def known(self, kind: Kind, project: Project) -> str | None:
+        """This session's answer, else the keyring's or the environment's; never asks."""
+        ident = identity(kind, project)
+        if ident in self.cache or ident in self.distrust:
+            return self.cache.get(ident)
+        if secret := get(kind, project) or os.environ.get(ENV[kind]):
+            self.cache[ident] = secret
+        return secret or None
+
+    def need(self, project: Project, kinds: Iterable[Kind], refused: str = "") -> None:
+        """Makes every secret of `kinds` known, asking for the unknown ones (all of them after a refusal)
+        at once. Raises MissingSecret when nobody can be asked or nothing was typed, Declined when the
+        person declined."""
+        missing = [k for k in dict.fromkeys(kinds) if refused or self.known(k, project) is None]
+        if not missing:
+            return
+        if self._ask is None:
+            raise MissingSecret(missing[0], project, self.path)
+        answer = self._ask({kind: describe(kind, project) for kind in missing}, refused)
+        if answer is None:
+            raise Declined
+        for kind, secret in answer.secrets.items():
+            if secret:
+                self.keep(kind, project, secret, remember=answer.remember)
+        if unanswered := [k for k in missing if not answer.secrets.get(k)]:
+            raise MissingSecret(unanswered[0], project, self.path, asked=True)
+
+    def secret(self, kind: Kind, project: Project) -> str:
+        self.need(project, [kind])
+        secret = self.known(kind, project)
+        assert secret is not None
         return secret
 
-    def require(self, kind: Kind) -> str:
-        secret = self.find(kind)
-        if secret is None:
-            raise MissingSecret(kind, self.project, self.path, asked=self.interactive)
-        return secret
+    def keep(self, kind: Kind, project: Project, secret: str, *, remember: bool = False) -> None:
+        ident = identity(kind, project)
+        self.cache[ident] = secret
+        self.distrust.discard(ident)
+        if remember:
+            try:
+                store(kind, project, secret)
+            except NoSecureStorage as exc:
+                self.warn(f"Not remembered: {exc}")
+
+    def forget(self, kind: Kind, project: Project) -> bool:
+        """Out of the keyring and this session; True when the keyring held it."""
+        self.cache.pop(identity(kind, project), None)
+        return forget(kind, project)
+
+    def refused(self, kinds: Iterable[Kind], project: Project) -> None:
+        """Secrets the server refused are asked for again, not taken from the keyring or environment."""
+        for kind in kinds:
+            ident = identity(kind, project)
+            self.cache.pop(ident, None)
+            self.distrust.add(ident)
+
+    def login(self, project: Project) -> dict[Kind, str]:
+        """The login's secrets known now; the rest is asked for once the server has answered as the SSH
+        server it should be (SecretNeeded ends that attempt, and `recover` asks)."""
+        ssh = project.ssh
+        kinds = [Kind.SSH] if ssh.auth is AuthMethod.PASSWORD else []
+        kinds += [Kind.PASSPHRASE] if ssh.key_path else []
+        kinds += [Kind.SUDO] if ssh.sudo else []
+        return {kind: secret for kind in kinds if (secret := self.known(kind, project))}
+
+    def passwords(self, project: Project, *, ask: bool = True) -> dict[Kind, str]:
+        """The proxy user's and the parent proxy's passwords the project needs; `ask` for missing ones."""
+        kinds = proxy_kinds(project)
+        if ask:
+            self.need(project, kinds)
+        return {kind: secret for kind in kinds if (secret := self.known(kind, project))}
+
+    def recover(self, exc: Exception, project: Project, also: Iterable[Kind] = ()) -> bool:
+        """After a run stopped for want of a secret, or because the server refused one: ask for it, with
+        `also` (what the rest of the run will need and is not known yet). True: run again with them.
+        False: the error stands (not about a secret, or nobody to ask again)."""
+        ssh = project.ssh
+        sudo = [Kind.SUDO] if ssh.sudo else []
+        if isinstance(exc, SecretNeeded):
+            if self.known(exc.kind, project) is not None:
+                return False  # it was given, and still needed: asking again would loop
+            self.need(project, [exc.kind, *(sudo if exc.kind is Kind.SSH else []), *also])
+            return True
+        if isinstance(exc, PasswordRefused):
+            kinds, why = [Kind.SSH, *sudo], f"{ssh.host} refused that SSH password for {ssh.user} — try again"
+        elif isinstance(exc, SudoPasswordRefused):
+            kinds, why = [Kind.SUDO], f"sudo refused that password for {ssh.user} — try again"
+        else:
+            if isinstance(exc, AuthenticationFailed):
+                self.refused([Kind.PASSPHRASE], project)  # a wrong passphrase reads as a refused key
+            return False
+        self.refused(kinds[:1], project)
+        if self._ask is None:
+            return False
+        self.need(project, kinds, refused=why)
+        return True
+
+
+def proxy_kinds(project: Project) -> list[Kind]:
+    """The proxy-side passwords `project` needs: its proxy user's, its parent proxy's."""
+    proxy = project.proxy
+    kinds = [Kind.PROXY] if proxy.auth_enabled else []
+    return kinds + ([Kind.PARENT] if proxy.parent and proxy.parent.user else [])
 
 
 class MissingSecret(RuntimeError):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Mapping
 
 from core import squid
 from core.model import Project, require_valid
 from core.remote import server
-from core.remote.setup import Passwords, proxy_password_hash
+from core.remote.setup import proxy_password_hash
+from core.secret_kind import Kind
 
 CHECKS = r"""#!/bin/sh
 # sensorproxy offline kit for @SITE@, made @MADE@.
@@ -61,18 +63,18 @@ Running it again with the same kit is safe.
 """
 
 
-def build(project: Project, passwords: Passwords, *, made: str) -> bytes:
+def build(project: Project, passwords: Mapping[Kind, str], *, made: str) -> bytes:
     """The kit as zip bytes. The proxy password (when authentication is on) is hashed here."""
     require_valid(project)
     layout = squid.SquidLayout()
     pw_hash = None
     if project.proxy.auth_enabled:
-        if not passwords.proxy:
+        if not (password := passwords.get(Kind.PROXY)):
             raise ValueError(f"the proxy password for {project.proxy.auth_user} is needed to make the kit")
         # The server is not known yet: SHA-512-crypt, which every release's crypt(3) verifies (bcrypt is
         # missing where crypt is glibc's own, as on Ubuntu 18.04).
-        pw_hash = proxy_password_hash(None, project.proxy.auth_user, passwords.proxy, "sha512")
-    secrets = squid.Secrets(proxy_password_hash=pw_hash, parent_password=passwords.parent)
+        pw_hash = proxy_password_hash(None, project.proxy.auth_user, password, "sha512")
+    secrets = squid.Secrets(proxy_password_hash=pw_hash, parent_password=passwords.get(Kind.PARENT))
     rendered = squid.render(project, squid.stock_conf(), layout, secrets)
     writes = [server.Write(f.path, f.content, f.mode, f.group) for f in rendered.files]
     if not project.proxy.auth_enabled:

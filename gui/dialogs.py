@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from core import __version__, credentials
-from core.credentials import Kind
 from core.paths import config_dir
 from core.remote.errors import HostKeyChanged, HostKeyUnknown
+from core.secret_kind import Kind
 from gui import theme
 
 

@@ -57,12 +57,12 @@ class Exports:
         )
         if answer != QMessageBox.StandardButton.Yes:
             return None
-        from core.credentials import Kind
-        from gui.secrets import Abandoned
+        from core.credentials import Declined
+        from core.secret_kind import Kind
 
         try:
             return self.w.secrets.secret(Kind.PROXY, project)
-        except Abandoned:
+        except Declined:
             return None
 
     def _sheet_project(self) -> Project | None:
@@ -114,13 +114,13 @@ class Exports:
         if path is None:
             return False
         from core import atomicfile, kit
-        from gui.secrets import Abandoned
+        from core.credentials import Declined
 
         if not self.w.secrets.password_confirmed():
             return False
         try:
             passwords = self.w.secrets.passwords(project, ask=True)
-        except Abandoned:
+        except Declined:
             return False
         from core.sheet import now_stamp
 

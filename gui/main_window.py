@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.model import Problem, Project, plural, validate
+from core.secret_kind import Kind
 from gui import menus, theme
 from gui.exports import Exports
 from gui.lazy_page import LazyPage
@@ -237,7 +238,7 @@ class MainWindow(QMainWindow):
         if self._password_identity is not None:  # None until the keyring state is first read
             from core import credentials
 
-            if credentials.identity(credentials.Kind.PROXY, project) != self._password_identity:
+            if credentials.identity(Kind.PROXY, project) != self._password_identity:
                 self.refresh_password_state()
 
     @staticmethod
@@ -255,7 +256,6 @@ class MainWindow(QMainWindow):
     def refresh_password_state(self) -> None:
         """Whether the proxy user's password is in the keyring (the password itself is never shown)."""
         from core import credentials
-        from core.credentials import Kind
 
         project = self.project()
         self._password_identity = credentials.identity(Kind.PROXY, project)
@@ -264,13 +264,7 @@ class MainWindow(QMainWindow):
         self.form.password.set_state(stored=stored, secure=secure, why_not=credentials.store_description())
 
     def forget_proxy_password(self) -> None:
-        from core import credentials
-        from core.credentials import Kind
-
-        project = self.project()
-        credentials.forget(Kind.PROXY, project)
-        if self._secrets is not None:
-            self._secrets.cache.pop(credentials.identity(Kind.PROXY, project), None)
+        self.secrets.forget(Kind.PROXY, self.project())
         self.refresh_password_state()
         self.statusBar().showMessage("The proxy password was removed from the keyring", 5000)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +17,9 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QProgressDialog
 
 from core import bundle, credentials, logs
-from core.credentials import Kind
 from core.model import Project
 from core.remote import events, setup
 from core.remote.errors import (
-    AuthenticationFailed,
     Cancelled,
     HostKeyChanged,
     HostKeyUnknown,
@@ -32,9 +30,9 @@ from core.remote.errors import (
 )
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSession
+from core.secret_kind import Kind
 from gui.dialogs import HostKeyDialog, host_key_changed
 from gui.operations import OPERATIONS, Op, Operation
-from gui.secrets import Abandoned
 from gui.worker import Job, Work
 
 if TYPE_CHECKING:
@@ -113,16 +111,10 @@ class ServerActions(QObject):
             except bundle.BundleError as exc:
                 QMessageBox.warning(self.window, "The package bundle cannot be used", str(exc))
                 return
-        ssh = self.window.secrets.ssh(project)
-        passwords = self.window.secrets.passwords(
-            project, ask=False
-        )  # what is missing is asked once the server answers
-        session = SshSession(
-            project.ssh,
-            self.known_hosts,
-            ssh,
-            accept_fingerprint=self.accepted.get((host, project.ssh.port)),
-        )
+        secrets = self.window.secrets
+        passwords = secrets.passwords(project, ask=False)  # what is missing is asked once the server answers
+        fingerprint = self.accepted.get((host, project.ssh.port))
+        session = SshSession(project.ssh, self.known_hosts, secrets.login(project), accept_fingerprint=fingerprint)
         job = Job(_work(op.op, project, session, passwords, offline), self)
         self.job, self.op, self.session = job, op, session
         self.cancel_asked, self.cancel_note = False, ""
@@ -163,18 +155,6 @@ class ServerActions(QObject):
             QMessageBox.StandardButton.Cancel,
         )
         return answer == QMessageBox.StandardButton.Yes
-
-    def _needs(self, op: Operation, project: Project, exc: SecretNeeded) -> list[Kind]:
-        """What the server asked for, with what the rest of this run will need and nobody knows yet: a
-        sudo password along with the SSH password, the proxy passwords along with any login secret."""
-        ssh, proxy = project.ssh, project.proxy
-        kinds = [credentials.NEEDED[exc.kind]]
-        if exc.kind == "password" and ssh.sudo:
-            kinds.append(Kind.SUDO)
-        if op.op is Op.APPLY:
-            kinds += [Kind.PROXY] if proxy.auth_enabled else []
-            kinds += [Kind.PARENT] if proxy.parent and proxy.parent.user else []
-        return sorted(set(kinds), key=list(Kind).index)
 
     # --- outcomes -------------------------------------------------------------------------------
     def _done(self) -> None:
@@ -243,38 +223,34 @@ class ServerActions(QObject):
         elif isinstance(exc, HostKeyChanged):
             self._report(op, exc, str(exc).split(". ", 1)[0] + ". Nothing was sent to the server.")
             host_key_changed(self.window, exc)
-        elif isinstance(exc, SecretNeeded) and exc.kind in credentials.NEEDED:
-            self._ask_and_retry(op, project, self._needs(op, project, exc), "", exc)
-        elif isinstance(exc, PasswordRefused):
-            self.window.secrets.refused((Kind.SSH,), project)
-            kinds = [Kind.SSH, Kind.SUDO] if project.ssh.sudo else [Kind.SSH]
-            refused = f"{project.ssh.host} refused that SSH password for {project.ssh.user} — try again"
-            self._ask_and_retry(op, project, kinds, refused, exc)
-        elif isinstance(exc, SudoPasswordRefused):
-            self.window.secrets.refused((Kind.SUDO,), project)
-            refused = f"sudo refused that password for {project.ssh.user} — try again"
-            self._ask_and_retry(op, project, [Kind.SUDO], refused, exc)
+        elif isinstance(exc, (SecretNeeded, PasswordRefused, SudoPasswordRefused)):
+            self._ask_and_retry(op, project, exc)
         elif isinstance(exc, RemoteError):
-            if isinstance(exc, AuthenticationFailed):
-                self.window.secrets.refused((Kind.PASSPHRASE,), project)
+            self.window.secrets.recover(exc, project)  # a refused key's passphrase is not offered again
             self._report(op, exc, str(exc))
         else:
             detail = "".join(traceback.format_exception(exc))
             self._report(op, exc, f"An unexpected error stopped the run ({type(exc).__name__}).", detail=detail)
 
-    def _ask_and_retry(self, op: Operation, project: Project, kinds: list[Kind], refused: str, exc: Exception) -> None:
-        """Ask, then go on with the same run; the step waits meanwhile instead of showing a failure."""
+    def _ask_and_retry(self, op: Operation, project: Project, exc: RemoteError) -> None:
+        """Ask for what the server needs or refused, with what the rest of this run will need and nobody
+        knows yet (an apply's proxy passwords), then go on with the same run; the step waits meanwhile
+        instead of showing a failure."""
         if op.changes:
             self.window.panel.wait("waiting for a password")
+        also = credentials.proxy_kinds(project) if op.op is Op.APPLY else []
         try:
-            self.window.secrets.ask(project, kinds, refused)
-        except Abandoned:
-            if refused:
-                self._report(op, exc, str(exc))
-            else:
+            again = self.window.secrets.recover(exc, project, also)
+        except credentials.Declined:
+            if isinstance(exc, SecretNeeded):
                 self._cancelled(op, "Cancelled: the password was not given; nothing on the server was changed.")
+            else:
+                self._report(op, exc, str(exc))
             return
-        self.run(op.op, confirmed=True, again=True)
+        if again:
+            self.run(op.op, confirmed=True, again=True)
+        else:
+            self._report(op, exc, str(exc))
 
     def _cancelled(self, op: Operation, message: str) -> None:
         """A cancel the engineer asked for: said plainly, not as an error."""
@@ -307,7 +283,7 @@ def _sentence(text: str) -> str:
 
 
 def _work(
-    op: Op, project: Project, session: SshSession, passwords: setup.Passwords, offline: bundle.Bundle | None
+    op: Op, project: Project, session: SshSession, passwords: Mapping[Kind, str], offline: bundle.Bundle | None
 ) -> Work:
     """What `op` runs in the worker thread; the connection is closed whatever happens."""
     calls: dict[Op, Work] = {

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from core import projectfile
-from core.credentials import Kind
 from core.model import Project
 from core.remote.hostkeys import KnownHosts
+from core.secret_kind import Kind
 from gui.dialogs import LoginDialog
 from gui.main_window import MainWindow
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.secret_kind import NOUN, Kind
+
 
 class RemoteError(Exception):
     """Base class: anything that went wrong talking to, or changing, the proxy server."""
@@ -38,14 +40,13 @@ class PasswordRefused(AuthenticationFailed):
 
 
 class SecretNeeded(RemoteError):
-    """A secret is required and was not given; `kind` names the SshSecrets field: password,
-    key_passphrase or sudo_password."""
+    """A secret is required and was not given."""
 
     title = "A password is needed"
 
-    def __init__(self, kind: str, reason: str) -> None:
+    def __init__(self, kind: Kind, reason: str) -> None:
         self.kind = kind
-        super().__init__(f"{reason}: a {kind.replace('_', ' ')} is needed")
+        super().__init__(f"{reason}: a {NOUN[kind]} is needed")
 
 
 class SudoFailed(RemoteError):

@@ -14,7 +14,7 @@ import shlex
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +37,7 @@ from core.remote.errors import (
     SudoPasswordRefused,
 )
 from core.remote.hostkeys import KnownHosts
+from core.secret_kind import Kind
 
 CONNECT_TIMEOUT = 10.0
 BANNER_TIMEOUT = 10.0  # a port that accepts TCP but never greets as SSH fails this soon
@@ -45,15 +46,6 @@ BANNER_TIMEOUT = 10.0  # a port that accepts TCP but never greets as SSH fails t
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 LineSink = Callable[[str], None]
 COMMAND_TIMEOUT = 600.0
-
-
-@dataclass(frozen=True)
-class SshSecrets:
-    """Secrets for one connection, held in memory only."""
-
-    password: str | None = None  # the login's password (auth method "password")
-    key_passphrase: str | None = None
-    sudo_password: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +63,7 @@ class Result:
 class SshSession:
     target: SshTarget
     known_hosts: KnownHosts
-    secrets: SshSecrets = field(default_factory=SshSecrets)
+    secrets: Mapping[Kind, str] = field(default_factory=dict)  # the login's: SSH, PASSPHRASE, SUDO
     accept_fingerprint: str | None = None
     client: paramiko.SSHClient | None = None
     commands: list[str] = field(default_factory=list)
@@ -95,9 +87,9 @@ class SshSession:
                 self.target.host,
                 port=self.target.port,
                 username=self.target.user,
-                password=self.secrets.password if auth is AuthMethod.PASSWORD else None,
+                password=self.secrets.get(Kind.SSH) if auth is AuthMethod.PASSWORD else None,
                 key_filename=key_path if auth is AuthMethod.KEY else None,
-                passphrase=self.secrets.key_passphrase,
+                passphrase=self.secrets.get(Kind.PASSPHRASE),
                 allow_agent=auth is AuthMethod.AGENT,
                 look_for_keys=False,
                 sock=sock,
@@ -153,7 +145,7 @@ class SshSession:
         if isinstance(exc, paramiko.BadHostKeyException):
             return HostKeyChanged(t.host, t.port, exc.key.get_name(), exc.key.fingerprint, exc.expected_key.fingerprint)
         if isinstance(exc, paramiko.PasswordRequiredException):
-            return SecretNeeded("key_passphrase", f"the key {t.key_path} is encrypted")
+            return SecretNeeded(Kind.PASSPHRASE, f"the key {t.key_path} is encrypted")
         if isinstance(exc, paramiko.AuthenticationException):
             if t.auth is AuthMethod.PASSWORD:
                 return PasswordRefused(f"{t.user}@{t.host}:{t.port} refused that password for {t.user}")
@@ -165,7 +157,7 @@ class SshSession:
             why = "it hung up without an SSH greeting" if hung_up else f"no SSH greeting within {BANNER_TIMEOUT:.0f} s"
             return NotSsh(f"port {t.port} on {t.host} answers, but not as an SSH server ({why}); check the SSH port")
         if isinstance(exc, paramiko.SSHException) and "No authentication methods" in str(exc):
-            return SecretNeeded("password", f"{t.user}@{t.host} logs in with a password")
+            return SecretNeeded(Kind.SSH, f"{t.user}@{t.host} logs in with a password")
         if isinstance(exc, OSError | EOFError | paramiko.SSHException):  # EOFError: it hung up mid-handshake
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             reason = reason or "the server closed the connection"
@@ -184,8 +176,8 @@ class SshSession:
             raise SudoFailed(f"{self.target.user} is not root; turn on 'use sudo' for this server")
         self.sudo_needs_password = "nopw" not in lines
         if self.sudo_needs_password:
-            if not self.secrets.sudo_password:
-                raise SecretNeeded("sudo_password", f"sudo on {self.target.host} asks for a password")
+            if not self.secrets.get(Kind.SUDO):
+                raise SecretNeeded(Kind.SUDO, f"sudo on {self.target.host} asks for a password")
             # A wrong password is refused here, quickly, before any real work.
             check = self.run("true", timeout=30)
             if not check.ok:
@@ -210,8 +202,7 @@ class SshSession:
         if self.is_root:
             return command, b""
         if self.sudo_needs_password:
-            assert self.secrets.sudo_password is not None
-            return f"sudo -S -p '' -- {command}", self.secrets.sudo_password.encode() + b"\n"
+            return f"sudo -S -p '' -- {command}", self.secrets[Kind.SUDO].encode() + b"\n"
         return f"sudo -n -- {command}", b""
 
     def run(

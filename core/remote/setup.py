@@ -15,7 +15,7 @@ import os
 import shlex
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -39,6 +39,7 @@ from core.remote.errors import (
 from core.remote.events import AFTER_INSTALL, NOT_CANCELLED, TITLES, CancelNote, Emit, LogEvent, Status, StepEvent
 from core.remote.server import RemoteFile, ServerState
 from core.remote.session import SshSession
+from core.secret_kind import Kind
 
 DPKG_LOCK_TIMEOUT = 120
 
@@ -88,14 +89,6 @@ class Plan:
 
     def diff(self) -> str:
         return "".join(f.diff() for f in self.files)
-
-
-@dataclass(frozen=True)
-class Passwords:
-    """The proxy user's and the parent proxy's passwords; only a hash of the first leaves the laptop."""
-
-    proxy: str | None = None
-    parent: str | None = None
 
 
 # --- planning (pure) --------------------------------------------------------------------------------
@@ -417,7 +410,7 @@ class Run:
                 self.mark(step.name, Status.UNCHANGED, step.detail)
             return False
         if not plan.complete:  # a preview's files, with a password missing, are never uploaded
-            raise SecretNeeded("proxy_password", "the files still lack a password (a preview)")
+            raise SecretNeeded(Kind.PROXY, "the files still lack a password (a preview)")
         if not plan.files:
             for name in ("backup", "write", "validate"):
                 self.mark(name, Status.UNCHANGED, plan.step(name).detail)
@@ -503,7 +496,7 @@ class Outcome:
 def apply(
     project: Project,
     session: SshSession,
-    passwords: Passwords,
+    passwords: Mapping[Kind, str],
     *,
     layout: squid.SquidLayout | None = None,
     emit: Emit | None = None,
@@ -521,31 +514,35 @@ def apply(
         state = run.install(state, bundle)
         secrets = _secrets(project, state, layout, passwords)
         plan = plan_apply(project, state, layout, secrets)
-        login = (project.proxy.auth_user, passwords.proxy) if project.proxy.auth_enabled and passwords.proxy else None
+        password = passwords.get(Kind.PROXY)
+        login = (project.proxy.auth_user, password) if project.proxy.auth_enabled and password else None
         changed = run.execute(plan, state, login)
     return run.outcome(changed, plan, state, start)
 
 
-def _require_passwords(project: Project, passwords: Passwords) -> None:
+def _require_passwords(project: Project, passwords: Mapping[Kind, str]) -> None:
     proxy = project.proxy
-    if proxy.auth_enabled and not passwords.proxy:
-        raise SecretNeeded("proxy_password", f"proxy authentication is on for user {proxy.auth_user}")
-    if proxy.parent and proxy.parent.user and not passwords.parent:
-        raise SecretNeeded("parent_password", f"the parent proxy login {proxy.parent.user}")
+    if proxy.auth_enabled and not passwords.get(Kind.PROXY):
+        raise SecretNeeded(Kind.PROXY, f"proxy authentication is on for user {proxy.auth_user}")
+    if proxy.parent and proxy.parent.user and not passwords.get(Kind.PARENT):
+        raise SecretNeeded(Kind.PARENT, f"the parent proxy login {proxy.parent.user}")
 
 
-def _secrets(project: Project, state: ServerState, layout: squid.SquidLayout, passwords: Passwords) -> squid.Secrets:
+def _secrets(
+    project: Project, state: ServerState, layout: squid.SquidLayout, passwords: Mapping[Kind, str]
+) -> squid.Secrets:
     _require_passwords(project, passwords)
     proxy = project.proxy
     pw_hash = None
-    if proxy.auth_enabled and passwords.proxy and state.squid_version is not None:  # else: hashed at apply
+    password = passwords.get(Kind.PROXY)
+    if proxy.auth_enabled and password and state.squid_version is not None:  # else: hashed at apply
         scheme = hash_scheme(state.hash_schemes)
-        pw_hash = proxy_password_hash(state.text(layout.passwd_file), proxy.auth_user, passwords.proxy, scheme)
-    return squid.Secrets(proxy_password_hash=pw_hash, parent_password=passwords.parent)
+        pw_hash = proxy_password_hash(state.text(layout.passwd_file), proxy.auth_user, password, scheme)
+    return squid.Secrets(proxy_password_hash=pw_hash, parent_password=passwords.get(Kind.PARENT))
 
 
 def check(
-    project: Project, session: SshSession, passwords: Passwords, *, layout: squid.SquidLayout | None = None
+    project: Project, session: SshSession, passwords: Mapping[Kind, str], *, layout: squid.SquidLayout | None = None
 ) -> tuple[Plan, ServerState]:
     """Check mode: what apply would do; nothing on the server changes."""
     layout = layout or squid.SquidLayout()
@@ -554,7 +551,7 @@ def check(
     state = probe(session, layout)
     if problem := server.os_problem(state):
         raise UnsupportedServer(problem)
-    secrets = _secrets(project, state, layout, passwords) if passwords.proxy or passwords.parent else None
+    secrets = _secrets(project, state, layout, passwords) if passwords else None
     return plan_apply(project, state, layout, secrets), state
 
 

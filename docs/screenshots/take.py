@@ -25,12 +25,12 @@ from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from core import accesslog, credentials, projectfile, squid  # noqa: E402
-from core.credentials import Kind  # noqa: E402
 from core.model import AuthMethod, Project  # noqa: E402
 from core.remote.events import NOT_CANCELLED, CancelNote, LogEvent, Status, StepEvent  # noqa: E402
 from core.remote.hostkeys import KnownHosts  # noqa: E402
 from core.remote.server import RemoteFile, ServerState  # noqa: E402
 from core.remote.setup import ServerStatus, managed_rules, plan_apply  # noqa: E402
+from core.secret_kind import Kind  # noqa: E402
 from gui import theme  # noqa: E402
 from gui.dialogs import LoginDialog  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
@@ -142,7 +142,7 @@ def main() -> None:
     window.model.setData(window.model.index(3, NAME), window.model.sensors()[0].name)
     window.form.auth_user.setText("sensor user")
     window.refresh()
-    window.table.setCurrentIndex(window.filter.mapFromSource(window.model.index(1, ADDRESS)))
+    window.sensors.table.setCurrentIndex(window.sensors.filter.mapFromSource(window.model.index(1, ADDRESS)))
     shoot(window, "2-validation-errors")
 
     window.load(project, EXAMPLE)

@@ -7,14 +7,15 @@ import threading
 import time
 
 import keyring
+import pytest
 from keyring.backends import fail
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QMessageBox, QPlainTextEdit, QSpinBox
 
 from core import accesslog, credentials, csvio, projectfile
-from core.credentials import Kind
 from core.model import Sensor
+from core.secret_kind import Kind
 from gui.sensor_model import ADDRESS, NAME, STATE
 from tests.conftest import ROOT, make_project
 from tests.qt_helpers import answer_dialogs, answer_next, choose_file, close, open_window, texts, trigger
@@ -416,3 +417,12 @@ def test_the_state_columns_age_stays_true_while_the_window_is_open(qtbot, tmp_pa
     monkeypatch.setattr(accesslog.time, "time", lambda: seen + 150)
     w.sensors._ages.timeout.emit()  # the table's half-minute tick
     assert w.sensors.filter.index(0, STATE).data() == f"{accesslog.ESTABLISHED} {accesslog.clock(seen)}, 2 min ago"
+
+
+def test_the_window_takes_secrets_from_the_environment_as_the_command_line_does(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("SENSORPROXY_SUDO_PASSWORD", "sudo-from-env")
+    w = open_window(qtbot, EXAMPLE, tmp_path)
+    from gui.dialogs import LoginDialog
+
+    monkeypatch.setattr(LoginDialog, "exec", lambda _self: pytest.fail("a password dialog opened"))
+    assert w.secrets.secret(Kind.SUDO, w.project()) == "sudo-from-env"

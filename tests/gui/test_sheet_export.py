@@ -8,7 +8,7 @@ import subprocess
 from PySide6.QtWidgets import QMessageBox
 
 from core import credentials
-from core.credentials import Kind
+from core.secret_kind import Kind
 from tests.conftest import ROOT, require_tool
 from tests.qt_helpers import answer_dialogs, answer_next, choose_file, open_window, press, trigger
 

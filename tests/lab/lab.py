@@ -30,7 +30,8 @@ import paramiko
 from core.model import AuthMethod, Project, ProxySettings, Sensor, SshTarget
 from core.remote import server as remote_server
 from core.remote.hostkeys import KnownHosts
-from core.remote.session import SshSecrets, SshSession
+from core.remote.session import SshSession
+from core.secret_kind import Kind
 
 LAB_NET = ipaddress.ip_network("172.30.77.0/24")
 LAB_NET6 = ipaddress.ip_network("fd00:30:77::/64")  # the same hosts over IPv6: host N is fd00:30:77::N
@@ -412,7 +413,7 @@ class Lab:
     def session(self, known: KnownHosts, user: str = "root", *, sudo_password: str | None = None) -> SshSession:
         """A session that accepts the lab server's real host key (first contact is tested on its own)."""
         fp = self.fingerprint(self.tmp / "host_ed25519.pub")
-        return SshSession(self.target(user), known, SshSecrets(sudo_password=sudo_password), accept_fingerprint=fp)
+        return SshSession(self.target(user), known, {Kind.SUDO: sudo_password}, accept_fingerprint=fp)
 
     def project(self, *names: str, user: str = "root", **proxy: object) -> Project:
         sensors = tuple(Sensor(f"Sensor {n}", HOSTS[n]) for n in names)

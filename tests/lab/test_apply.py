@@ -29,8 +29,8 @@ from core.remote.errors import (
     VerifyFailed,
 )
 from core.remote.events import AFTER_INSTALL, NOT_CANCELLED, CancelNote, Status, StepEvent
-from core.remote.session import SshSecrets, SshSession
-from core.remote.setup import Passwords
+from core.remote.session import SshSession
+from core.secret_kind import Kind
 from tests.lab.lab import HOSTS, SSH_PORT, SUDO_PASSWORD, SUDO_USER, Lab
 
 pytestmark = pytest.mark.lab
@@ -38,12 +38,12 @@ pytestmark = pytest.mark.lab
 ALLOWED, DENIED, AUTH = (200, 200), (403, 0), (407, 0)
 
 
-def apply(lab: Lab, known, project, passwords: Passwords | None = None, **kw):
+def apply(lab: Lab, known, project, passwords: dict[Kind, str] | None = None, **kw):
     events: list = []
     emit = kw.pop("emit", events.append)
     session = lab.session(known, project.ssh.user, sudo_password=kw.pop("sudo_password", None))
     try:
-        outcome = setup.apply(project, session, passwords or Passwords(), emit=emit, **kw)
+        outcome = setup.apply(project, session, passwords or {}, emit=emit, **kw)
     finally:
         session.close()
     return outcome, events, session
@@ -133,7 +133,7 @@ def test_destination_outside_the_allowlist_is_refused(lab, known_hosts):
 
 def test_proxy_authentication(lab, known_hosts):
     project = lab.project("sp-s1", auth_enabled=True, auth_user="sensors")
-    outcome, _, session = apply(lab, known_hosts, project, Passwords(proxy="Right-pass-42"))
+    outcome, _, session = apply(lab, known_hosts, project, {Kind.PROXY: "Right-pass-42"})
     assert outcome.changed
     passwd = Path(squid.SquidLayout().passwd_file)
     assert passwd.stat().st_mode & 0o777 == 0o640
@@ -147,7 +147,7 @@ def test_proxy_authentication(lab, known_hosts):
     assert codes(lab.curl("sp-s3", credentials="sensors:Right-pass-42")) == DENIED
 
     # The same password again keeps the same hash: nothing changes, nothing reloads.
-    outcome, _, _ = apply(lab, known_hosts, project, Passwords(proxy="Right-pass-42"))
+    outcome, _, _ = apply(lab, known_hosts, project, {Kind.PROXY: "Right-pass-42"})
     assert not outcome.changed
 
 
@@ -332,12 +332,12 @@ def test_password_login_and_encrypted_rsa_key(lab, known_hosts):
     fp = lab.fingerprint(lab.tmp / "host_ed25519.pub")
     by_password = replace(lab.target(SUDO_USER), auth=AuthMethod.PASSWORD, key_path="")
     with SshSession(
-        by_password, known_hosts, SshSecrets(password=SUDO_PASSWORD, sudo_password=SUDO_PASSWORD), accept_fingerprint=fp
+        by_password, known_hosts, {Kind.SSH: SUDO_PASSWORD, Kind.SUDO: SUDO_PASSWORD}, accept_fingerprint=fp
     ) as session:
         assert not session.is_root
         assert session.sudo_needs_password
     with pytest.raises(PasswordRefused, match=f"refused that password for {SUDO_USER}"):
-        SshSession(by_password, known_hosts, SshSecrets(password="wrong")).connect()
+        SshSession(by_password, known_hosts, {Kind.SSH: "wrong"}).connect()
 
     key = lab.tmp / "client_rsa"
     subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "Key-Phrase-5", "-f", str(key)], check=True)
@@ -346,6 +346,6 @@ def test_password_login_and_encrypted_rsa_key(lab, known_hosts):
     rsa = replace(lab.target(), key_path=str(key))
     with pytest.raises(SecretNeeded) as info:
         SshSession(rsa, known_hosts).connect()
-    assert info.value.kind == "key_passphrase"
-    with SshSession(rsa, known_hosts, SshSecrets(key_passphrase="Key-Phrase-5")) as session:
+    assert info.value.kind is Kind.PASSPHRASE
+    with SshSession(rsa, known_hosts, {Kind.PASSPHRASE: "Key-Phrase-5"}) as session:
         assert session.is_root

@@ -13,7 +13,7 @@ from core import projectfile
 from core.accesslog import AUTH_FAILED, DENIED, ESTABLISHED, LOG_FILE
 from core.model import Sensor
 from core.remote import setup
-from core.remote.setup import Passwords
+from core.secret_kind import Kind
 from gui.sensor_model import STATE
 from tests.lab.lab import HOSTS, Lab, lab_ip
 from tests.lab.test_apply import ALLOWED, AUTH, codes
@@ -38,7 +38,7 @@ def wait_for_lines(count: int, since: int) -> None:
 def test_access_log_shows_who_tunnelled_who_was_denied_and_who_failed_to_log_in(lab: Lab, known_hosts, qtbot, tmp_path):
     project = replace(lab.project("sp-s1", "sp-s2", auth_enabled=True, auth_user="seen"), site="Seen")
     with lab.session(known_hosts) as session:
-        setup.apply(project, session, Passwords(proxy=PASSWORD))
+        setup.apply(project, session, {Kind.PROXY: PASSWORD})
     log = Path(LOG_FILE)
     start = log.stat().st_size if log.exists() else 0
     assert codes(lab.curl("sp-s1", credentials=f"seen:{PASSWORD}")) == ALLOWED

@@ -22,8 +22,7 @@ from core.remote.errors import CommandFailed, RemoteError, ValidationFailed, Ver
 from core.remote.events import TITLES, Status, StepEvent
 from core.remote.hostkeys import KnownHosts
 from core.remote.server import CHANGE_LOCK
-from core.remote.session import SshSecrets, SshSession
-from core.remote.setup import Passwords
+from core.remote.session import SshSession
 from tests.conftest import FIGURES, ROOT
 from tests.lab.lab import HOSTS, SERVER_IP, SSH_PORT, Lab, Relay, sh
 from tests.lab.test_apply import ALLOWED, DENIED, codes
@@ -37,7 +36,7 @@ STEPS = ["connect", "preflight", "backup", "write", "validate", "enable", "activ
 
 def apply_directly(lab: Lab, known: KnownHosts, project) -> setup.Outcome:
     with lab.session(known) as session:
-        return setup.apply(project, session, Passwords())
+        return setup.apply(project, session, {})
 
 
 def wait_until_changes_end(timeout: float = 120) -> None:
@@ -95,9 +94,9 @@ def test_connection_cut_at_each_step(lab: Lab, known_hosts: KnownHosts, tmp_path
             relay.cut()
 
     FIGURES["faults injected"] += 1
-    session = SshSession(target, known, SshSecrets())  # apply connects: the connect step can be cut too
+    session = SshSession(target, known, {})  # apply connects: the connect step can be cut too
     try:
-        setup.apply(replace(new, ssh=target), session, Passwords(), emit=emit)
+        setup.apply(replace(new, ssh=target), session, {}, emit=emit)
     except RemoteError:
         pass  # the app reports the lost connection; what matters is the server
     finally:
@@ -153,8 +152,8 @@ def test_connection_cut_during_install_lets_apt_finish(lab: Lab, known_hosts: Kn
             relay.cut()
 
     FIGURES["faults injected"] += 1
-    with pytest.raises(RemoteError), SshSession(target, known, SshSecrets()) as session:
-        setup.apply(replace(project, ssh=target), session, Passwords(), emit=emit)
+    with pytest.raises(RemoteError), SshSession(target, known, {}) as session:
+        setup.apply(replace(project, ssh=target), session, {}, emit=emit)
     relay.close()
     wait_until_changes_end(timeout=600)
     audit = subprocess.run(["dpkg", "--audit"], capture_output=True, text=True, check=False)
@@ -204,7 +203,7 @@ def test_held_dpkg_lock_waits_then_fails_clearly(lab: Lab, known_hosts: KnownHos
         FIGURES["faults injected"] += 1
         start = time.monotonic()
         with lab.session(known_hosts) as session, pytest.raises(CommandFailed) as failed:
-            setup.apply(lab.project("sp-s1"), session, Passwords(), dpkg_timeout=3)
+            setup.apply(lab.project("sp-s1"), session, {}, dpkg_timeout=3)
         waited = time.monotonic() - start
         assert "apt-get" in str(failed.value)
         assert "lock" in str(failed.value).lower()
@@ -228,10 +227,10 @@ def test_unreachable_repository_is_a_clear_error_and_changes_nothing(lab: Lab, k
         fp = lab.fingerprint(lab.tmp / "host_ed25519.pub")
         FIGURES["faults injected"] += 1
         with (
-            SshSession(target, known_hosts, SshSecrets(), accept_fingerprint=fp) as session,
+            SshSession(target, known_hosts, {}, accept_fingerprint=fp) as session,
             pytest.raises(CommandFailed) as failed,
         ):
-            setup.apply(replace(lab.project("sp-s1"), ssh=target), session, Passwords())
+            setup.apply(replace(lab.project("sp-s1"), ssh=target), session, {})
         assert "apt-get" in str(failed.value)
         assert not Path("/usr/sbin/squid").exists()
         assert {p: p.read_bytes() for p in Path("/etc/squid").rglob("*") if p.is_file()} == before

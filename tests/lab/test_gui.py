@@ -12,12 +12,12 @@ import paramiko
 import pytest
 
 from core import credentials, logs, projectfile
-from core.credentials import Kind
 from core.model import Sensor
 from core.remote import setup
 from core.remote.events import STEPS, Status
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSession
+from core.secret_kind import Kind
 from gui import server_actions
 from gui.apply_panel import FINAL
 from tests.lab.lab import HOSTS, SERVER_IP, SSH_PORT, SUDO_PASSWORD, SUDO_USER, Lab, Relay
@@ -213,8 +213,8 @@ def test_secrets_from_the_real_keyring_never_leak(lab, qtbot, tmp_path, secret_s
 def test_rollback_and_remove_from_the_window_ask_once(lab, qtbot, tmp_path):
     known = KnownHosts(tmp_path / "known_hosts")
     with lab.session(known) as session:  # two changes, so there is a previous state to go back to
-        setup.apply(project_for(lab, "sp-s1"), session, setup.Passwords())
-        setup.apply(project_for(lab, "sp-s1", "sp-s2"), session, setup.Passwords())
+        setup.apply(project_for(lab, "sp-s1"), session, {})
+        setup.apply(project_for(lab, "sp-s1", "sp-s2"), session, {})
     assert codes(lab.curl("sp-s2")) == ALLOWED
     w = open_window(qtbot, project_for(lab, "sp-s1", "sp-s2"), tmp_path, KnownHosts(tmp_path / "window_known"))
     seen = answer_dialogs(("Yes", None), ("Trust this key", None))

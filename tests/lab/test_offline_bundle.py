@@ -14,8 +14,7 @@ import pytest
 from core import bundle
 from core.remote import setup
 from core.remote.events import LogEvent, Status, StepEvent
-from core.remote.session import SshSecrets, SshSession
-from core.remote.setup import Passwords
+from core.remote.session import SshSession
 from tests.lab.lab import HOSTS, Lab, sh
 from tests.lab.test_apply import ALLOWED, DENIED, codes
 from tests.lab.test_cli import cli
@@ -50,8 +49,8 @@ def test_bundle_installs_squid_without_any_network(lab: Lab, known_hosts, tmp_pa
         fp = lab.fingerprint(lab.tmp / "host_ed25519.pub")
         project = replace(lab.project("sp-s1"), ssh=target)
         events: list = []
-        with SshSession(target, known_hosts, SshSecrets(), accept_fingerprint=fp) as session:
-            outcome = setup.apply(project, session, Passwords(), emit=events.append, bundle=offline)
+        with SshSession(target, known_hosts, {}, accept_fingerprint=fp) as session:
+            outcome = setup.apply(project, session, {}, emit=events.append, bundle=offline)
         assert outcome.changed
         install = [e for e in events if isinstance(e, StepEvent) and e.step == "install"]
         assert install[-1].status is Status.CHANGED

@@ -11,7 +11,7 @@ from core import squid
 from core.remote import setup
 from core.remote.errors import VerifyFailed
 from core.remote.events import StepEvent
-from core.remote.setup import Passwords
+from core.secret_kind import Kind
 from tests.lab.lab import Lab
 from tests.lab.test_apply import ALLOWED, AUTH, DENIED, apply, codes, managed_files
 
@@ -25,7 +25,7 @@ def test_a_server_without_bcrypt_gets_sha512_crypt_and_the_sensor_logs_in(lab: L
     with lab.glibc_crypt():
         with lab.session(known_hosts) as session:
             assert setup.probe(session, LAYOUT).hash_schemes == frozenset({"sha512"})
-        outcome, events, _ = apply(lab, known_hosts, project, Passwords(proxy=PASSWORD))
+        outcome, events, _ = apply(lab, known_hosts, project, {Kind.PROXY: PASSWORD})
         assert outcome.changed
         assert outcome.plan.scheme == "sha512"
         assert Path(LAYOUT.passwd_file).read_text().startswith(f"glibc:$6$rounds={setup.SHA512_ROUNDS}$")
@@ -35,7 +35,7 @@ def test_a_server_without_bcrypt_gets_sha512_crypt_and_the_sensor_logs_in(lab: L
         assert codes(lab.curl("sp-s1", credentials="glibc:Wrong-password")) == AUTH
         assert codes(lab.curl("sp-s2", credentials=f"glibc:{PASSWORD}")) == DENIED
     # The same server with bcrypt back (libxcrypt, Debian 11 on): the strongest scheme again.
-    outcome, _, _ = apply(lab, known_hosts, project, Passwords(proxy=PASSWORD))
+    outcome, _, _ = apply(lab, known_hosts, project, {Kind.PROXY: PASSWORD})
     assert outcome.changed
     assert Path(LAYOUT.passwd_file).read_text().startswith("glibc:$2b$")
     assert codes(lab.curl("sp-s1", credentials=f"glibc:{PASSWORD}")) == ALLOWED
@@ -47,8 +47,6 @@ def test_a_login_the_helper_refuses_is_rolled_back_before_done(lab: Lab, known_h
     with lab.glibc_crypt():
         monkeypatch.setattr(setup, "hash_scheme", lambda _schemes: "bcrypt")  # as if the probe got it wrong
         with pytest.raises(VerifyFailed, match=r"^this server's Squid cannot check bcrypt passwords: its helper "):
-            apply(
-                lab, known_hosts, lab.project("sp-s1", auth_enabled=True, auth_user="glibc"), Passwords(proxy=PASSWORD)
-            )
+            apply(lab, known_hosts, lab.project("sp-s1", auth_enabled=True, auth_user="glibc"), {Kind.PROXY: PASSWORD})
         assert managed_files() == before
         assert codes(lab.curl("sp-s1")) == ALLOWED  # the previous configuration serves again

@@ -15,7 +15,8 @@ from core import squid
 from core.model import Sensor
 from core.remote import setup
 from core.remote.hostkeys import KnownHosts
-from core.remote.session import SshSecrets, SshSession
+from core.remote.session import SshSession
+from core.secret_kind import Kind
 from tests.lab.lab import HOSTS, Lab, v6
 from tests.lab.releases import SERVERS, SQUID, release_server
 from tests.lab.test_apply import ALLOWED, AUTH, DENIED, codes
@@ -45,7 +46,7 @@ def test_the_whole_cycle_on_each_release(lab: Lab, release: str, tmp_path):
         project = replace(base, sensors=(Sensor("Boiler", HOSTS["sp-s1"]), Sensor("Substation", v6(HOSTS["sp-s3"]))))
 
         def session() -> SshSession:
-            return SshSession(target, known, SshSecrets(), accept_fingerprint=fingerprint)
+            return SshSession(target, known, {}, accept_fingerprint=fingerprint)
 
         def run(work):
             with session() as s:
@@ -53,7 +54,7 @@ def test_the_whole_cycle_on_each_release(lab: Lab, release: str, tmp_path):
 
         state = run(lambda s: setup.probe(s, squid.SquidLayout()))
         assert state.squid_version is None  # a first apply installs it
-        first = run(lambda s: setup.apply(project, s, setup.Passwords(proxy=PASSWORD)))
+        first = run(lambda s: setup.apply(project, s, {Kind.PROXY: PASSWORD}))
         assert first.changed
         state = run(lambda s: setup.probe(s, squid.SquidLayout()))
         assert (state.squid_version or "").startswith(SQUID[release]), state.squid_version
@@ -77,14 +78,14 @@ def test_the_whole_cycle_on_each_release(lab: Lab, release: str, tmp_path):
         for name, parsed in run(lambda s: parse_each(s, blocks)):
             assert not re.search("FATAL|Bungled", parsed), f"{name}: {parsed[-2000:]}"
 
-        again = run(lambda s: setup.apply(project, s, setup.Passwords(proxy=PASSWORD)))
+        again = run(lambda s: setup.apply(project, s, {Kind.PROXY: PASSWORD}))
         assert not again.changed
 
         rolled = run(lambda s: setup.rollback(s))  # back to before the first apply: no rules
         assert rolled.changed
         assert curl("sp-s1") == DENIED
 
-        run(lambda s: setup.apply(project, s, setup.Passwords(proxy=PASSWORD)))
+        run(lambda s: setup.apply(project, s, {Kind.PROXY: PASSWORD}))
         assert curl("sp-s1") == ALLOWED
         removed = run(lambda s: setup.remove(s))
         assert removed.changed

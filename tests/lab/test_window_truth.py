@@ -73,7 +73,7 @@ def test_the_state_column_shows_what_holds_now_with_its_time(lab: Lab, qtbot, tm
     project = project_for(lab, "sp-s1")
     known = lab.pinned(tmp_path / "known_hosts")
     with lab.session(known) as session:
-        setup.apply(project, session, setup.Passwords())
+        setup.apply(project, session, {})
     start = log_size()
     assert codes(lab.curl("sp-s1")) == ALLOWED  # a real tunnel, in the log
     logged(start, 1)
@@ -143,7 +143,7 @@ def test_the_state_column_shows_what_holds_now_with_its_time(lab: Lab, qtbot, tm
 def test_cancel_once_the_server_is_changing_says_so_at_once_and_the_run_ends_cleanly(lab: Lab, qtbot, tmp_path):
     known = lab.pinned(tmp_path / "known_hosts")
     with lab.session(known) as session:
-        setup.apply(project_for(lab, "sp-s1"), session, setup.Passwords())
+        setup.apply(project_for(lab, "sp-s1"), session, {})
     w = open_window(qtbot, project_for(lab, "sp-s1", "sp-s2"), tmp_path, known)
     pressed: list[tuple[str, bool, str]] = []
 
@@ -230,7 +230,7 @@ def test_server_status_speaks_plainly_and_groups_clients_not_in_the_table(lab: L
     known = lab.pinned(tmp_path / "known_hosts")
     project = project_for(lab, "sp-s1", "sp-s2")
     with lab.session(known) as session:
-        setup.apply(replace(project, sensors=project.sensors[:1]), session, setup.Passwords())
+        setup.apply(replace(project, sensors=project.sensors[:1]), session, {})
     start = log_size()
     assert codes(lab.curl("sp-parent")) == DENIED  # a client not in the table, only before the change
     logged(start, 1)

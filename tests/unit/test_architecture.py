@@ -27,6 +27,25 @@ def test_no_module_under_core_imports_qt():
     assert offenders == []
 
 
+TERMINAL = {"getpass.getpass", "sys.stdin", "sys.stdout", "sys.stderr"}
+
+
+def test_the_domain_talks_to_no_terminal():
+    """Asking and printing are the front ends' (cli/, gui/): core gets answers through callbacks."""
+    offenders = []
+    for path in (ROOT / "core").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                offenders += [f"{where} imports {m}" for m in modules if m.split(".")[0] in {"argparse", "cli"}]
+            elif isinstance(node, ast.Call) and (called := ast.unparse(node.func)) in {"input", "print", "sys.exit"}:
+                offenders.append(f"{where} calls {called}")
+            elif isinstance(node, ast.Attribute) and (used := ast.unparse(node)) in TERMINAL:
+                offenders.append(f"{where} uses {used}")
+    assert offenders == []
+
+
 def test_importing_every_core_module_loads_no_qt():
     modules = sorted(
         "core." + ".".join(p.relative_to(ROOT / "core").with_suffix("").parts)

@@ -1,12 +1,22 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import keyring
 import pytest
 from keyring.backends import fail
 
 from core import credentials
-from core.credentials import Kind, MissingSecret, NoSecureStorage, Source
-from core.model import ParentProxy, Sensor
+from core.credentials import MissingSecret, NoSecureStorage, Secrets, proxy_kinds
+from core.model import AuthMethod, ParentProxy, Sensor
+from core.remote.errors import (
+    AuthenticationFailed,
+    ConnectFailed,
+    PasswordRefused,
+    SecretNeeded,
+    SudoPasswordRefused,
+)
+from core.secret_kind import Kind
 from tests.conftest import make_project
 
 
@@ -39,24 +49,103 @@ def test_store_get_forget(memory):
     assert credentials.get(Kind.PROXY, PROJECT) is None
 
 
-def test_source_prefers_keyring_then_environment_then_prompt(memory, monkeypatch):
-    asked: list[str] = []
-    source = Source(PROJECT, interactive=True, prompt=lambda label: asked.append(label) or "typed")
+class Asker:
+    """A front end's `ask`: answers from a script, and a record of what was asked and why."""
+
+    def __init__(self, *answers: dict[Kind, str] | None, remember: bool = False) -> None:
+        self.answers = list(answers)
+        self.remember = remember
+        self.asked: list[tuple[dict[Kind, str], str]] = []
+
+    def __call__(self, asks: dict[Kind, str], refused: str) -> credentials.Answer | None:
+        self.asked.append((asks, refused))
+        answer = self.answers.pop(0)
+        return None if answer is None else credentials.Answer(answer, self.remember)
+
+
+def test_a_secret_comes_from_the_session_then_keyring_then_environment_then_the_front_end(memory, monkeypatch):
+    ask = Asker({Kind.PARENT: "typed"})
+    found = Secrets(ask)
     monkeypatch.setenv("SENSORPROXY_PROXY_PASSWORD", "from-env")
+    monkeypatch.setenv("SENSORPROXY_SUDO_PASSWORD", "sudo-env")
     credentials.store(Kind.PROXY, PROJECT, "from-keyring")
-    assert source.find(Kind.PROXY) == "from-keyring"
-    assert source.find(Kind.PARENT) == "typed"
-    assert asked == ["Password of parent proxy user plant at up.example:8080: "]
-    assert Source(PROJECT, interactive=False).find(Kind.SUDO) is None
+    assert found.secret(Kind.PROXY, PROJECT) == "from-keyring"
+    assert found.secret(Kind.SUDO, PROJECT) == "sudo-env"
+    assert found.secret(Kind.PARENT, PROJECT) == "typed"
+    assert found.secret(Kind.PARENT, PROJECT) == "typed"  # this session's answer: not asked twice
+    assert ask.asked == [({Kind.PARENT: "Password of parent proxy user plant at up.example:8080"}, "")]
     credentials.forget(Kind.PROXY, PROJECT)
-    assert Source(PROJECT, interactive=False).find(Kind.PROXY) == "from-env"
+    assert Secrets().known(Kind.PROXY, PROJECT) == "from-env"
+
+
+def test_everything_missing_is_asked_in_one_go(memory):
+    ask = Asker({Kind.PROXY: "p", Kind.PARENT: "q"})
+    assert Secrets(ask).passwords(PROJECT) == {Kind.PROXY: "p", Kind.PARENT: "q"}
+    assert [set(asks) for asks, _ in ask.asked] == [{Kind.PROXY, Kind.PARENT}]
+    assert Secrets().passwords(PROJECT, ask=False) == {}
 
 
 def test_missing_secret_says_how_to_provide_it(memory):
     with pytest.raises(MissingSecret) as info:
-        Source(PROJECT, interactive=False).require(Kind.SUDO)
+        Secrets(path=None).secret(Kind.SUDO, PROJECT)
     assert "credentials set PROJECT sudo" in str(info.value)
     assert "SENSORPROXY_SUDO_PASSWORD" in str(info.value)
+    assert "no terminal to ask on" in str(info.value)
+    with pytest.raises(MissingSecret, match=r"sudo password of root on 192\.0\.2\.10 is needed: store it"):
+        Secrets(Asker({Kind.SUDO: ""})).secret(Kind.SUDO, PROJECT)  # asked, and nothing was typed
+
+
+def test_declining_stops_the_run(memory):
+    with pytest.raises(credentials.Declined):
+        Secrets(Asker(None)).secret(Kind.SSH, PROJECT)
+
+
+def test_remembered_answers_go_to_the_keyring_and_a_failure_to_store_is_said(memory, no_backend):
+    warned: list[str] = []
+    found = Secrets(Asker({Kind.PROXY: "keep-me"}, remember=True), warn=warned.append)
+    assert found.secret(Kind.PROXY, PROJECT) == "keep-me"  # still used for this session
+    assert warned == [
+        "Not remembered: no secure password store on this computer (no Secret Service running): passwords are "
+        "asked each time; nothing was stored"
+    ]
+
+
+def test_a_refused_password_is_asked_again_saying_so_and_the_stored_one_is_not_offered(memory, monkeypatch):
+    project = replace(PROJECT, ssh=replace(PROJECT.ssh, auth=AuthMethod.PASSWORD, sudo=True))
+    credentials.store(Kind.SSH, project, "stale")
+    ask = Asker({Kind.SSH: "right", Kind.SUDO: "sudo-right"})
+    found = Secrets(ask)
+    assert found.login(project) == {Kind.SSH: "stale"}
+    assert found.recover(PasswordRefused("refused"), project)
+    assert ask.asked == [
+        (
+            {Kind.SSH: "SSH password of root on 192.0.2.10", Kind.SUDO: "sudo password of root on 192.0.2.10"},
+            "192.0.2.10 refused that SSH password for root — try again",
+        )
+    ]
+    assert found.login(project) == {Kind.SSH: "right", Kind.SUDO: "sudo-right"}
+    assert credentials.get(Kind.SSH, project) == "stale"  # not remembered: the answer was not ticked so
+
+
+def test_recover_asks_for_what_the_server_needs_with_what_the_run_needs_next(memory):
+    project = replace(PROJECT, ssh=replace(PROJECT.ssh, auth=AuthMethod.PASSWORD, sudo=True))
+    ask = Asker({Kind.SSH: "a", Kind.SUDO: "b", Kind.PROXY: "c", Kind.PARENT: "d"})
+    found = Secrets(ask)
+    assert found.recover(SecretNeeded(Kind.SSH, "x logs in with a password"), project, proxy_kinds(project))
+    assert list(ask.asked[0][0]) == [Kind.SSH, Kind.SUDO, Kind.PROXY, Kind.PARENT]
+    # Given, and still needed: the error stands rather than a loop of questions.
+    assert not found.recover(SecretNeeded(Kind.SSH, "x"), project)
+
+
+def test_nobody_to_ask_leaves_a_refusal_standing_and_distrusts_a_refused_passphrase(memory, monkeypatch):
+    monkeypatch.setenv("SENSORPROXY_SUDO_PASSWORD", "wrong")
+    found = Secrets()
+    assert not found.recover(SudoPasswordRefused("refused"), PROJECT)
+    assert found.known(Kind.SUDO, PROJECT) is None  # the environment's refused password is not used again
+    credentials.store(Kind.PASSPHRASE, PROJECT, "old")
+    assert not found.recover(AuthenticationFailed("refused the key login"), PROJECT)
+    assert found.known(Kind.PASSPHRASE, PROJECT) is None
+    assert not found.recover(ConnectFailed("no route"), PROJECT)
 
 
 def test_no_secure_backend_never_falls_back_to_plaintext(no_backend, monkeypatch, tmp_path):
@@ -66,7 +155,7 @@ def test_no_secure_backend_never_falls_back_to_plaintext(no_backend, monkeypatch
         credentials.store(Kind.PROXY, PROJECT, "s3cret")
     assert credentials.get(Kind.PROXY, PROJECT) is None
     assert not credentials.forget(Kind.PROXY, PROJECT)
-    assert Source(PROJECT, interactive=True, prompt=lambda _l: "typed").find(Kind.PROXY) == "typed"
+    assert Secrets(Asker({Kind.PROXY: "typed"})).secret(Kind.PROXY, PROJECT) == "typed"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from core import kit, projectfile, shacrypt
 from core.model import validate
-from core.remote.setup import Passwords
+from core.secret_kind import Kind
 from tests.conftest import ROOT, require_tool
 
 EXAMPLE = projectfile.load(ROOT / "resources" / "example" / "north-plant.toml")
@@ -23,7 +23,7 @@ def members(data: bytes) -> dict[str, str]:
 
 
 def test_kit_holds_the_files_the_script_and_only_a_hash_of_the_password():
-    files = members(kit.build(EXAMPLE, Passwords(proxy="Kit-pass-11"), made="2026-11-28 10:00 UTC"))
+    files = members(kit.build(EXAMPLE, {Kind.PROXY: "Kit-pass-11"}, made="2026-11-28 10:00 UTC"))
     assert sorted(files) == [
         "sensorproxy-kit/README.txt",
         "sensorproxy-kit/apply.sh",
@@ -50,16 +50,16 @@ def test_kit_holds_the_files_the_script_and_only_a_hash_of_the_password():
 
 def test_kit_needs_the_proxy_password_and_a_valid_project():
     with pytest.raises(ValueError, match="proxy password for sensors is needed"):
-        kit.build(EXAMPLE, Passwords(), made="now")
+        kit.build(EXAMPLE, {}, made="now")
     bad = replace(EXAMPLE, proxy=replace(EXAMPLE.proxy, sensor_host="not a host!"))
     assert [str(p) for p in validate(bad)] == ["Address sensors use: 'not a host!' is not an IP address or host name"]
     with pytest.raises(ValueError, match="Address sensors use"):
-        kit.build(bad, Passwords(proxy="x"), made="now")
+        kit.build(bad, {Kind.PROXY: "x"}, made="now")
 
 
 def test_without_authentication_the_kit_removes_an_old_password_file():
     project = replace(EXAMPLE, proxy=replace(EXAMPLE.proxy, auth_enabled=False))
-    files = members(kit.build(project, Passwords(), made="now"))
+    files = members(kit.build(project, {}, made="now"))
     assert "sensorproxy-kit/files/etc/squid/sensorproxy.passwd" not in files
     assert "rm -f /etc/squid/sensorproxy.passwd" in files["sensorproxy-kit/transaction.sh"]
 

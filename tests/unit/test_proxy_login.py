@@ -13,6 +13,7 @@ from core.model import Project, ProxySettings, Sensor, SshTarget
 from core.remote import server, setup
 from core.remote.errors import SecretNeeded, UnsupportedServer
 from core.remote.server import RemoteFile, ServerState
+from core.secret_kind import Kind
 
 LAYOUT = squid.SquidLayout()
 PROJECT = Project(
@@ -45,7 +46,7 @@ RIGHT = "Right-1"
 
 
 def plan(state: ServerState, password: str = RIGHT) -> setup.Plan:
-    secrets = setup._secrets(PROJECT, state, LAYOUT, setup.Passwords(proxy=password))
+    secrets = setup._secrets(PROJECT, state, LAYOUT, {Kind.PROXY: password})
     return setup.plan_apply(PROJECT, state, LAYOUT, secrets)
 
 

@@ -13,7 +13,6 @@ import pytest
 from core import kit
 from core.model import Sensor
 from core.remote import server
-from core.remote.setup import Passwords
 from tests.conftest import make_project, require_tool
 
 # SC2174: `mkdir -p -m 0700 /run/sensorproxy` gives the mode to the last directory only; /run exists,
@@ -33,7 +32,7 @@ def transaction(**changes: object) -> str:
 
 
 def kit_apply_sh() -> str:
-    data = kit.build(make_project(Sensor("S", "10.0.0.1")), Passwords(), made="2026-12-02 00:00")
+    data = kit.build(make_project(Sensor("S", "10.0.0.1")), {}, made="2026-12-02 00:00")
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return z.read("sensorproxy-kit/apply.sh").decode() + z.read("sensorproxy-kit/transaction.sh").decode()
 
