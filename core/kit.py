@@ -13,36 +13,9 @@ from collections.abc import Mapping
 
 from core import squid
 from core.model import Project, require_valid
-from core.remote import server
+from core.remote import server, shell
 from core.remote.setup import proxy_password_hash
 from core.secret_kind import Kind
-
-CHECKS = r"""#!/bin/sh
-# sensorproxy offline kit for @SITE@, made @MADE@.
-# Run on the proxy server as root, from the unpacked kit:  sudo sh apply.sh
-set -u
-here=$(cd "$(dirname "$0")" && pwd)
-fail() { echo "apply.sh: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || fail "run me as root: sudo sh apply.sh"
-command -v squid >/dev/null 2>&1 || fail "Squid is not installed; install it first (apt-get install squid)"
-grep -Eq '^[[:space:]]*include[[:space:]]+/etc/squid/conf\.d/' /etc/squid/squid.conf 2>/dev/null ||
-  fail "/etc/squid/squid.conf does not include /etc/squid/conf.d; use sensorproxy over SSH for this server"
-mkdir -p /etc/squid/conf.d
-out=$(mktemp) || fail "cannot make a temporary file"
-sh "$here/transaction.sh" > "$out" 2>&1
-rc=$?
-sed -e 's/^@@step \([a-z]*\) running *$/... \1/' -e 's/^@@step \([a-z]*\) \([a-z_]*\) \(..*\)$/[\2] \1: \3/' \
-    -e 's/^@@step \([a-z]*\) \([a-z_]*\) *$/[\2] \1/' -e '/^@@time /d' \
-    -e 's/^@@log [a-z]* /    /' "$out"
-rm -f "$out"
-case $rc in
-  0) echo "done: Squid serves the sensorproxy rules on port @PORT@" ;;
-  30) echo "Squid refused the new configuration; the previous files are back and nothing else changed" ;;
-  40) echo "Squid did not serve the new configuration; the previous files are back" ;;
-  *) echo "stopped (exit $rc); see the lines above" ;;
-esac
-exit $rc
-"""
 
 README = """sensorproxy offline kit — {site}
 Made {made} by sensorproxy.
@@ -57,7 +30,7 @@ lets Squid check them (squid -k parse) and puts the previous files back if Squid
 enables Squid at boot, starts or reloads it, and waits until it serves on port {port}. If Squid does
 not serve, the previous files come back and the previous configuration is started again.
 
-The password file holds only a bcrypt hash. Squid must be installed, and /etc/squid/squid.conf must
+The password file holds only a SHA-512-crypt hash. Squid must be installed, and /etc/squid/squid.conf must
 include /etc/squid/conf.d (Debian 10+, Ubuntu 20.04+); apply.sh checks both before changing anything.
 Running it again with the same kit is safe.
 """
@@ -89,7 +62,9 @@ def build(project: Project, passwords: Mapping[Kind, str], *, made: str) -> byte
         port=project.proxy.port,
         old_port=None,
     )
-    apply_sh = CHECKS.replace("@SITE@", project.site).replace("@MADE@", made).replace("@PORT@", str(project.proxy.port))
+    apply_sh = shell.render(
+        "kit_apply.sh", SITE=project.site, MADE=made, PORT=str(project.proxy.port), CONF_DIR=layout.conf_dir
+    )
     listed = ",\n".join(f"    {f.path}" for f in rendered.files)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:

@@ -56,10 +56,12 @@ class SquidConfigError(ValueError):
 
 @dataclass(frozen=True)
 class SquidLayout:
-    """Where things live on the server. Tests point `conf_dir` at a temporary directory."""
+    """Where things live on the server. Tests point `conf_dir` at a temporary directory, and `root` puts
+    every other path the server scripts use (locks, backups, logs, /proc) under one."""
 
     conf_dir: str = "/etc/squid"
     ncsa_helper: str = "/usr/lib/squid/basic_ncsa_auth"
+    root: str = ""
 
     @property
     def squid_conf(self) -> str:

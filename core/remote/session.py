@@ -269,6 +269,20 @@ class SshSession:
             raise ConnectionLost(f"the SSH connection to {self.target.host} failed ({exc})") from None
         return Result(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
+    @staticmethod
+    def ended(chan: paramiko.Channel) -> tuple[int, str]:
+        """A held command's exit code and error output, once it has ended by itself."""
+        try:
+            code = chan.recv_exit_status()
+            err = b""
+            while chunk := chan.recv_stderr(65536) if chan.recv_stderr_ready() else b"":
+                err += chunk
+        except (OSError, paramiko.SSHException, EOFError):
+            return -1, ""
+        finally:
+            chan.close()
+        return code, err.decode("utf-8", "replace")
+
     def hold(self, command: str, ready: Callable[[str], bool]) -> tuple[paramiko.Channel, str]:
         """Start a command that keeps running while its stdin stays open (used for the server lock).
 

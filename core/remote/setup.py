@@ -25,7 +25,7 @@ import bcrypt
 from core import accesslog, logs, shacrypt, squid
 from core.bundle import INDEX, Bundle
 from core.model import DEFAULT_PORT, Project, plural
-from core.remote import server
+from core.remote import server, shell
 from core.remote.errors import (
     Cancelled,
     CommandFailed,
@@ -157,7 +157,7 @@ def _steps(
         PlannedStep(
             "backup",
             changed,
-            f"{plural(len(files), 'file')} to {server.BACKUP_ROOT}" if changed else "nothing to back up",
+            f"{plural(len(files), 'file')} to {shell.BACKUP_ROOT}" if changed else "nothing to back up",
         ),
         PlannedStep("write", changed, ", ".join(f.path for f in files) or "every file is up to date"),
         PlannedStep("validate", changed, "squid -k parse" if changed else "nothing changed"),
@@ -243,12 +243,16 @@ def _port_after(layout: squid.SquidLayout, state: ServerState, files: tuple[File
 
 def probe(session: SshSession, layout: squid.SquidLayout) -> ServerState:
     paths = server.managed_paths(layout)
-    result = session.check(session.script(server.PROBE, layout.conf_dir, *paths, timeout=60), "checking the server")
+    result = session.check(
+        session.script(shell.render("probe.sh", root=layout.root), layout.conf_dir, *paths, timeout=60),
+        "checking the server",
+    )
     return server.parse_probe(result.stdout, paths)
 
 
-def read_backup(session: SshSession, name: str) -> dict[str, RemoteFile | None]:
-    out = session.check(session.script(server.READ_BACKUP, name), f"reading backup {name}").stdout
+def read_backup(session: SshSession, layout: squid.SquidLayout, name: str) -> dict[str, RemoteFile | None]:
+    script = shell.render("read_backup.sh", root=layout.root)
+    out = session.check(session.script(script, name), f"reading backup {name}").stdout
     files: dict[str, RemoteFile | None] = {}
     for chunk in out.split("\n@@sp ")[1:]:
         head, *body = chunk.splitlines()
@@ -267,12 +271,15 @@ def server_lock(session: SshSession, layout: squid.SquidLayout) -> Iterator[Serv
     to this SSH session, so a crashed laptop cannot leave it stuck."""
     owner = f"{getpass.getuser()}@{socket.gethostname()} (pid {os.getpid()}) since {_now()}"
     paths = server.managed_paths(layout)
-    command = server.lock_and_probe(owner) + " " + shlex.join([layout.conf_dir, *paths])
+    command = server.lock_and_probe(owner, root=layout.root) + " " + shlex.join([layout.conf_dir, *paths])
     chan, out = session.hold(command, lambda text: "@@sp-end" in text or "BUSY" in text)
-    if "LOCKED" not in out:
+    if "BUSY" in out:
         chan.close()
         holder = out.partition("BUSY")[2].strip() or "another sensorproxy run"
         raise ServerLocked(f"{session.target.host} is being changed by {holder}; try again when it is done")
+    if "LOCKED" not in out:  # the lock script failed (its run directory, say): its own words say why
+        code, said = session.ended(chan)
+        raise CommandFailed(shell.failure(code, "taking the server's lock"), code, said or out)
     try:
         yield server.parse_probe(out.partition("LOCKED")[2].partition("@@sp-end")[0], paths)
     finally:
@@ -373,21 +380,21 @@ class Run:
             )
             remote = self.session.upload(bundle.files)
             listed = [(bundle.index_sha256, INDEX)] + [(p.sha256, p.file) for p in bundle.packages]
-            script = server.install_bundle(listed)
+            script = server.install_bundle(listed, root=self.layout.root)
             result = self.session.script(
                 script, remote, str(self.dpkg_timeout), timeout=self.dpkg_timeout + 900, on_line=on_line
             )
         else:
             result = self.session.script(
-                server.INSTALL, str(self.dpkg_timeout), timeout=self.dpkg_timeout + 900, on_line=on_line
+                server.install(root=self.layout.root),
+                str(self.dpkg_timeout),
+                timeout=self.dpkg_timeout + 900,
+                on_line=on_line,
             )
         if not result.ok:
-            why = {
-                10: "apt-get update",
-                11: "apt-get install squid" if bundle is None else "installing from the bundle (apt-get --no-download)",
-                12: "copying the bundle on the server",
-                13: "checking the bundle on the server (a file was damaged in transfer)",
-            }.get(result.returncode, "the install")
+            why = shell.failure(result.returncode, "the install")
+            if bundle is not None and result.returncode == shell.Exit.APT_INSTALL:
+                why = "installing from the bundle (apt-get --no-download)"
             # apt's own messages are in the log the script followed, that is on stdout
             error = CommandFailed(why, result.returncode, result.stderr or result.stdout[-2000:])
             self.mark("install", Status.FAILED, str(error))
@@ -428,38 +435,37 @@ class Run:
             port=plan.port,
             old_port=_port_after(self.layout, state),
             login=server.Login(plan.helper, self.layout.passwd_file, *login) if login and plan.scheme else None,
+            root=self.layout.root,
         )
         logs: dict[str, list[str]] = {}
 
         def on_line(line: str) -> None:
-            kind, _, rest = line.partition(" ")
-            step, _, text = rest.partition(" ")
-            word, _, said = text.strip().partition(" ")
-            if kind == "@@log" and step in TITLES:
-                logs.setdefault(step, []).append(text)
-                self.emit(LogEvent(step, text))
-            elif kind == "@@step" and step in TITLES and word in _SCRIPT_STATUS:
-                status = _SCRIPT_STATUS[word]
-                message = TITLES[step] if status is Status.RUNNING else said or plan.step(step).detail
-                if status is Status.FAILED:
-                    message = (logs.get(step) or ["failed"])[-1]
-                elif status is Status.ROLLED_BACK:
-                    message = "the previous files are back"
-                elif step == "validate" and status is Status.CHANGED and logs.get(step):
-                    message += f", with {plural(len(logs[step]), 'warning')} (see the log)"
-                diff = plan.diff() if step == "write" and status is Status.CHANGED else ""
-                self.emit(StepEvent(step, status, message, diff))
-            elif kind == "@@time":
-                self.changed_at = float(step)
-            elif line.strip():
-                self.emit(LogEvent("write", line))
+            match shell.parse_line(line):
+                case shell.LogLine(step, text) if step in TITLES:
+                    logs.setdefault(step, []).append(text)
+                    self.emit(LogEvent(step, text))
+                case shell.StepLine(step, word, said) if step in TITLES and word in _SCRIPT_STATUS:
+                    status = _SCRIPT_STATUS[word]
+                    message = TITLES[step] if status is Status.RUNNING else said or plan.step(step).detail
+                    if status is Status.FAILED:
+                        message = (logs.get(step) or ["failed"])[-1]
+                    elif status is Status.ROLLED_BACK:
+                        message = "the previous files are back"
+                    elif step == "validate" and status is Status.CHANGED and logs.get(step):
+                        message += f", with {plural(len(logs[step]), 'warning')} (see the log)"
+                    diff = plan.diff() if step == "write" and status is Status.CHANGED else ""
+                    self.emit(StepEvent(step, status, message, diff))
+                case shell.TimeLine(at):
+                    self.changed_at = at
+                case _ if line.strip():
+                    self.emit(LogEvent("write", line))
 
         result = self.session.script(script, on_line=on_line, timeout=300)
-        if result.returncode == 30:
+        if result.returncode == shell.Exit.REJECTED:
             raise ValidationFailed(logs.get("validate", []))
-        if result.returncode == 40:
+        if result.returncode == shell.Exit.NOT_SERVING:
             said = logs.get("verify", [])
-            if server.LOGIN_REFUSED in said and login and plan.scheme:
+            if shell.LOGIN_REFUSED in said and login and plan.scheme:
                 raise VerifyFailed(
                     f"this server's Squid cannot check {SCHEME_NAMES[plan.scheme]} passwords: its helper "
                     f"{plan.helper} refused the proxy user {login[0]} with the right password; the previous "
@@ -467,7 +473,8 @@ class Run:
                 )
             raise VerifyFailed("; ".join(said) or "Squid did not serve the new configuration")
         if not result.ok:
-            raise CommandFailed("changing the server", result.returncode, result.stderr or result.stdout)
+            why = shell.failure(result.returncode, "changing the server")
+            raise CommandFailed(why, result.returncode, result.stderr or result.stdout)
         return True
 
     def outcome(self, changed: bool, plan: Plan, state: ServerState, start: float) -> Outcome:
@@ -572,7 +579,7 @@ def rollback(
             if not state.has_factory_copy:
                 raise UnsupportedServer(f"{layout.conf_dir}/squid.conf.factory does not exist on this server")
             factory_text = session.check(
-                session.script('cat "$1"\n', f"{layout.conf_dir}/squid.conf.factory"),
+                session.script(shell.render("read_file.sh"), f"{layout.conf_dir}/squid.conf.factory"),
                 "reading squid.conf.factory",
             ).stdout
             conf = state.files.get(layout.squid_conf)
@@ -584,8 +591,8 @@ def rollback(
             }
         else:
             if not state.backups:
-                raise UnsupportedServer(f"there is no backup under {server.BACKUP_ROOT} to roll back to")
-            target = read_backup(session, state.backups[-1])
+                raise UnsupportedServer(f"there is no backup under {shell.BACKUP_ROOT} to roll back to")
+            target = read_backup(session, layout, state.backups[-1])
         run.mark("install", Status.SKIPPED)
         plan = plan_restore(state, layout, target)
         changed = run.execute(plan, state)
@@ -674,8 +681,7 @@ def status(session: SshSession, *, layout: squid.SquidLayout | None = None, with
     last = state.backups[-1] if state.backups else None
     log: tuple[accesslog.Entry, ...] = ()
     if with_log:
-        result = session.script(
-            '[ -r "$1" ] && tail -n "$2" "$1"; exit 0\n', accesslog.LOG_FILE, str(accesslog.TAIL_LINES)
-        )
+        log_file = layout.root + accesslog.LOG_FILE
+        result = session.script(shell.render("read_log.sh"), log_file, str(accesslog.TAIL_LINES))
         log = tuple(accesslog.parse(session.check(result, "reading Squid's access log").stdout))
     return ServerStatus(state, managed_rules(layout, state), last, state.backups, log, read_at)

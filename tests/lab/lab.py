@@ -28,7 +28,7 @@ from pathlib import Path
 import paramiko
 
 from core.model import AuthMethod, Project, ProxySettings, Sensor, SshTarget
-from core.remote import server as remote_server
+from core.remote import shell
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSession
 from core.secret_kind import Kind
@@ -472,7 +472,7 @@ class Lab:
             shutil.copytree(self.squid_backup, "/etc/squid", symlinks=True)
         if not self.backups_existed:
             shutil.rmtree("/var/backups/sensorproxy", ignore_errors=True)
-        for leftover in (remote_server.LOCK_FILE, remote_server.OWNER_FILE, remote_server.CHANGE_LOCK):
+        for leftover in (shell.LOCK_FILE, shell.OWNER_FILE, shell.CHANGE_LOCK):
             Path(leftover).unlink(missing_ok=True)
         if self.hosts_before:
             Path("/etc/hosts").write_text(self.hosts_before)

@@ -21,8 +21,8 @@ from core.remote import setup
 from core.remote.errors import CommandFailed, RemoteError, ValidationFailed, VerifyFailed
 from core.remote.events import TITLES, Status, StepEvent
 from core.remote.hostkeys import KnownHosts
-from core.remote.server import CHANGE_LOCK
 from core.remote.session import SshSession
+from core.remote.shell import CHANGE_LOCK
 from tests.conftest import FIGURES, ROOT
 from tests.lab.lab import HOSTS, SERVER_IP, SSH_PORT, Lab, Relay, sh
 from tests.lab.test_apply import ALLOWED, DENIED, codes

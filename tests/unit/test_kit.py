@@ -61,7 +61,7 @@ def test_without_authentication_the_kit_removes_an_old_password_file():
     project = replace(EXAMPLE, proxy=replace(EXAMPLE.proxy, auth_enabled=False))
     files = members(kit.build(project, {}, made="now"))
     assert "sensorproxy-kit/files/etc/squid/sensorproxy.passwd" not in files
-    assert "rm -f /etc/squid/sensorproxy.passwd" in files["sensorproxy-kit/transaction.sh"]
+    assert "\ndrop 3 /etc/squid/sensorproxy.passwd\nmain\n" in files["sensorproxy-kit/transaction.sh"]
 
 
 def test_cli_writes_the_kit_with_the_password_from_the_environment(tmp_path, monkeypatch):

@@ -87,21 +87,6 @@ def test_a_hash_the_server_cannot_verify_is_replaced_and_one_it_can_is_kept():
     assert passwd_line(plan(with_passwd(probed(schemes="sha512"), f"sensors:{sha}"), "Other-2")) != f"sensors:{sha}"
 
 
-def test_verify_pipes_the_login_to_the_real_helper_inside_the_script_never_in_argv():
-    login = server.Login("/usr/lib/squid/basic_ncsa_auth", LAYOUT.passwd_file, "sensors", "p a$s'%")
-    script = server.transaction(
-        conf_dir="/etc/squid", squid_conf="/etc/squid/squid.conf", backup_set="b", writes=[], enable=False,
-        activate=True, port=3128, old_port=3128, login=login,
-    )  # fmt: skip
-    assert "printf '%s\\n' 'sensors p%20a%24s%27%25' | /usr/lib/squid/basic_ncsa_auth" in script
-    assert 'if serving "$port" "$offset" && login_ok; then' in script
-    without = server.transaction(
-        conf_dir="/etc/squid", squid_conf="/etc/squid/squid.conf", backup_set="b", writes=[], enable=False,
-        activate=True, port=3128, old_port=3128,
-    )  # fmt: skip
-    assert "login_ok() { :; }" in without
-
-
 def test_a_preview_without_the_password_is_never_uploaded():
     preview = setup.plan_apply(PROJECT, probed(), LAYOUT, None)  # no secrets: the hash is missing
     assert preview.changed

@@ -6,14 +6,15 @@ from __future__ import annotations
 import io
 import shlex
 import subprocess
+import tomllib
 import zipfile
 
 import pytest
 
 from core import kit
 from core.model import Sensor
-from core.remote import server
-from tests.conftest import make_project, require_tool
+from core.remote import server, shell
+from tests.conftest import ROOT, make_project, require_tool
 
 # SC2174: `mkdir -p -m 0700 /run/sensorproxy` gives the mode to the last directory only; /run exists,
 # and the last one is the only one made. Nothing else is excluded.
@@ -38,17 +39,39 @@ def kit_apply_sh() -> str:
 
 
 SCRIPTS = {
-    "probe": lambda: server.PROBE,
+    "probe": lambda: shell.render("probe.sh"),
     "lock and probe": lambda: shlex.split(server.lock_and_probe("me@laptop (pid 1)"))[2],
-    "install": lambda: server.INSTALL,
+    "install": server.install,
     "install from a bundle": lambda: server.install_bundle([("ab" * 32, "Packages"), ("cd" * 32, "squid_6.deb")]),
     "transaction": transaction,
     "transaction, files only": lambda: transaction(enable=False, activate=False, login=None),
     "transaction, enable only": lambda: transaction(writes=[], activate=False, login=None),
     "transaction for the kit": lambda: transaction(backup_set=None, old_port=None, login=None),
-    "read a backup": lambda: server.READ_BACKUP,
+    "read a backup": lambda: shell.render("read_backup.sh"),
+    "read a log": lambda: shell.render("read_log.sh"),
+    "read a file": lambda: shell.render("read_file.sh"),
     "the kit's apply.sh": kit_apply_sh,
 }
+
+
+def test_every_script_file_is_checked_and_shipped():
+    """Each file under core/remote/sh is checked here (itself or inside another), and the wheel ships it."""
+    files = {p.name for p in (ROOT / "core" / "remote" / "sh").glob("*.sh")}
+    checked = "\n".join(make() for make in SCRIPTS.values())
+    last_lines = {name: [line for line in shell.source(name).splitlines() if "@" not in line][-1] for name in files}
+    assert files == {name for name, line in last_lines.items() if line in checked}
+    assert "remote/sh/*.sh" in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["core"]  # fmt: skip
+
+
+def test_a_name_nothing_fills_stops_the_rendering():
+    with pytest.raises(shell.TemplateError, match="nothing fills @FILES@"):
+        shell.render("install_bundle.sh")
+
+
+def test_values_put_in_are_not_read_again_as_names():
+    text = shell.render("kit_apply.sh", SITE="@RUN_DIR@ site", MADE="now", PORT="3128", CONF_DIR="/etc/squid")
+    assert "kit for @RUN_DIR@ site, made now" in text
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))

@@ -6,7 +6,7 @@ import bcrypt
 import pytest
 
 from core import shacrypt
-from core.remote import server
+from core.remote import shell
 
 # Ulrich Drepper, "Unix crypt using SHA-256 and SHA-512", https://www.akkadia.org/drepper/SHA-crypt.txt
 VECTORS = [
@@ -49,7 +49,8 @@ def test_what_is_no_sha512_crypt_hash_never_verifies(hashed):
 
 
 def test_the_probes_throwaway_hashes_are_of_its_throwaway_password():
-    assert bcrypt.checkpw(server.PROBE_PASSWORD.encode(), server.PROBE_HASHES["bcrypt"].encode())
-    assert shacrypt.verify(server.PROBE_PASSWORD, server.PROBE_HASHES["sha512"])
-    assert server.PROBE_HASHES["bcrypt"] in server.PROBE
-    assert server.PROBE_HASHES["sha512"] in server.PROBE
+    assert bcrypt.checkpw(shell.PROBE_PASSWORD.encode(), shell.PROBE_HASHES["bcrypt"].encode())
+    assert shacrypt.verify(shell.PROBE_PASSWORD, shell.PROBE_HASHES["sha512"])
+    probe = shell.render("probe.sh")
+    assert shell.PROBE_HASHES["bcrypt"] in probe
+    assert shell.PROBE_HASHES["sha512"] in probe
