@@ -137,7 +137,9 @@ def cmd_sensor(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction, add: Callable[[str, str], argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
+def add_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], add: Callable[[str, str], argparse.ArgumentParser]
+) -> None:
     p = add("set", "change project settings: KEY=VALUE, and KEY+=VALUE or KEY-=VALUE for lists")
     p.add_argument("settings", nargs="+", metavar="KEY=VALUE", help=f"settings: {', '.join(settable_keys())}")
     p.set_defaults(func=cmd_set)

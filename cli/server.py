@@ -255,7 +255,9 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub: argparse._SubParsersAction, add: Callable[[str, str], argparse.ArgumentParser]) -> None:  # type: ignore[type-arg]
+def add_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], add: Callable[[str, str], argparse.ArgumentParser]
+) -> None:
     p = add("plan", "check mode: show the steps and diffs an apply would make; changes nothing")
     p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
     p.set_defaults(func=cmd_plan)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from core.remote.events import STEPS, Event, LogEvent, Status, StepEvent
 from gui import theme
-from gui.preview import code_view
+from gui.preview import CodeView
 
 ICONS = {
     None: "pending",
@@ -94,7 +94,7 @@ class ApplyPanel(QWidget):
         self.details_button.setArrowType(Qt.ArrowType.RightArrow)
         self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.details_button.toggled.connect(self._toggle_details)
-        self.details = code_view("Technical details")
+        self.details = CodeView("Technical details")
         self.details.setMaximumHeight(160)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)

@@ -48,21 +48,23 @@ class ConfigHighlighter(QSyntaxHighlighter):
             self.setFormat(offset + start, len(body) - start, comment)
 
 
-def code_view(name: str) -> QPlainTextEdit:
-    view = QPlainTextEdit()
-    view.setReadOnly(True)
-    view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-    view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-    view.setAccessibleName(name)
-    view.highlighter = ConfigHighlighter(view.document())  # type: ignore[attr-defined]
-    return view
+class CodeView(QPlainTextEdit):
+    """Read-only Squid configuration or diff, highlighted."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.setReadOnly(True)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.setAccessibleName(name)
+        self.highlighter = ConfigHighlighter(self.document())
 
 
 class PreviewPane(QWidget):
     def __init__(self) -> None:
         super().__init__()
-        self.files = code_view("Files sensorproxy writes")
-        self.diff = code_view("Changes against the server")
+        self.files = CodeView("Files sensorproxy writes")
+        self.diff = CodeView("Changes against the server")
         self.diff_title = QLabel()
         self.diff_title.setWordWrap(True)
         top, bottom = QWidget(), QWidget()
@@ -85,7 +87,7 @@ class PreviewPane(QWidget):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:  # light/dark switch: colours come from the theme
             for view in (self.files, self.diff):
-                view.highlighter.rehighlight()  # type: ignore[attr-defined]
+                view.highlighter.rehighlight()
         super().changeEvent(event)
 
     def show_files(self, text: str) -> None:

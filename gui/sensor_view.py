@@ -48,6 +48,7 @@ class SensorView(QAbstractProxyModel):
             return QModelIndex()
         return self.createIndex(row, column)
 
+    # QObject.parent() and QAbstractItemModel.parent(index) share the name; Qt calls this one for indexes.
     def parent(self, child: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
         return QModelIndex()  # a flat table
 
