@@ -11,8 +11,8 @@ from typing import TypeVar
 
 from cli.errors import CliError, UsageError
 from core import accesslog, bundle, credentials, projectfile
-from core.model import Project, require_valid
-from core.remote import events, setup
+from core.model import Project, domain_problem, require_valid
+from core.remote import events, outbound, setup
 from core.remote.errors import HostKeyUnknown, RemoteError
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSession
@@ -220,6 +220,42 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return _with_session(args, work)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    extra = tuple(args.host or ())
+    for host in extra:
+        if problem := domain_problem(host) if not host.startswith(".") else "a wildcard is not a host name":
+            raise UsageError(f"--host {host}: {problem}")
+
+    def work(project: Project, session: SshSession, found: credentials.Secrets) -> int:
+        parent = project.proxy.parent
+        passwords = {Kind.PARENT: found.secret(Kind.PARENT, project)} if parent and parent.user else {}
+        result = outbound.check(session, project, extra, passwords)
+        print_check(result)
+        return 0 if result.ok else 1
+
+    return _with_session(args, work)
+
+
+def print_check(result: outbound.CheckResult) -> None:
+    via = f" through the parent proxy {result.parent}" if result.parent else ""
+    print(f"{result.server}: the way out to Azure{via}")
+    width = max(len(e.host) for e in result.endpoints)
+    for e in result.endpoints:
+        timing = (
+            f"dns {e.dns_ms} ms"
+            + (f", tcp {e.tcp_ms} ms" if e.tcp else "")
+            + (f", tls {e.tls_ms} ms" if e.tls_ms else "")
+        )
+        print(f"  [{'ok' if e.ok else 'FAIL'}] {e.host:<{width}}  {' '.join(e.addresses) or '-'}  ({timing})")
+        print(f"         {e.verdict}")
+    offset = result.clock_offset
+    clock = f"the server's clock is {abs(offset):.1f} s {'behind' if offset > 0 else 'ahead of'} this computer's"
+    print(f"clock: {result.clock_warning or clock}")
+    failed = sum(not e.ok for e in result.endpoints)
+    print(f"checked {len(result.endpoints)} endpoints in {result.seconds:.1f} s: "
+          f"{len(result.endpoints) - failed} ok, {failed} failed")  # fmt: skip
+
+
 def _confirm_first(args: argparse.Namespace, question: str) -> None:
     """Asked before connecting: the answer does not depend on what the server holds."""
     projectfile.load(args.project)  # a wrong file name is said before the question
@@ -271,6 +307,11 @@ def add_commands(
         "--bundle", type=Path, metavar="DIR|ZIP", help="install Squid from this bundle, without network (see `bundle`)"
     )
     p.set_defaults(func=cmd_apply)
+
+    p = add("check", "from the proxy server: DNS, TCP 443 and TLS to each Azure endpoint; exit 1 if any fails")
+    p.add_argument("--host", action="append", metavar="NAME", help="also check this host name (repeatable)")
+    p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
+    p.set_defaults(func=cmd_check)
 
     p = add("status", "what the server runs and which sensors its rules allow")
     p.add_argument("--sensors", action="store_true", help="also each sensor's last connection, from the access log")

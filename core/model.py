@@ -67,6 +67,9 @@ class ProxySettings:
     parent: ParentProxy | None = None
     allow_wide_ranges: bool = False
     sensor_host: str = ""  # the proxy's address as the sensors reach it; empty: the same as the SSH host
+    # The site's own Azure host names (its IoT hub, its storage account) that the allowlist's wildcards
+    # stand for: `sensorproxy check` proves the way out to them.
+    endpoints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,11 @@ class Project:
     def normalized(self) -> Project:
         """The same project with addresses and domains in the canonical form rendering uses."""
         sensors = tuple(replace(s, address=canonical_address(s.address)) for s in self.sensors)
-        proxy = replace(self.proxy, allowlist=tuple(d.lower() for d in self.proxy.allowlist))
+        proxy = replace(
+            self.proxy,
+            allowlist=tuple(d.lower() for d in self.proxy.allowlist),
+            endpoints=tuple(h.lower() for h in self.proxy.endpoints),
+        )
         return replace(self, sensors=sensors, proxy=proxy)
 
 
@@ -103,6 +110,7 @@ FIELD_LABELS = {
     ("proxy", "port"): "Proxy port",
     ("proxy", "auth_user"): "Proxy user",
     ("proxy", "allowlist"): "Destinations",
+    ("proxy", "endpoints"): "Azure endpoints",
     ("proxy", "sensor_host"): "Address sensors use",
     ("proxy", "parent.host"): "Parent proxy host",
     ("proxy", "parent.port"): "Parent proxy port",
@@ -328,6 +336,7 @@ def validate_proxy(proxy: ProxySettings) -> list[Problem]:
         if not proxy.allowlist:
             problems.append(Problem("proxy", "allowlist", "the allowlist is on but empty; nothing could pass"))
         problems += _validate_allowlist(proxy.allowlist)
+    problems += _validate_endpoints(proxy)
     if proxy.sensor_host and (msg := host_problem(proxy.sensor_host) or unreachable_problem(proxy.sensor_host)):
         problems.append(Problem("proxy", "sensor_host", msg))
     if proxy.parent is not None:
@@ -361,6 +370,33 @@ def _validate_allowlist(domains: tuple[str, ...]) -> list[Problem]:
                 problems.append(Problem("proxy", "allowlist", f"{domain} is already covered by {wildcard}"))
                 break
     return problems
+
+
+def _validate_endpoints(proxy: ProxySettings) -> list[Problem]:
+    """Host names only (no wildcard), once each, and ones the sensors may reach."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for host in proxy.endpoints:
+        name = host.lower()
+        if msg := ("an endpoint is a host name, not a wildcard" if host.startswith(".") else domain_problem(host)):
+            problems.append(Problem("proxy", "endpoints", msg.replace("destination", "endpoint")))
+        elif name in seen:
+            problems.append(Problem("proxy", "endpoints", f"{name} is listed twice"))
+        elif proxy.allowlist_enabled and not allowed_by(name, proxy.allowlist):
+            problems.append(
+                Problem("proxy", "endpoints", f"{name} is not in the destinations: sensors could not reach it")
+            )
+        seen.add(name)
+    return problems
+
+
+def allowed_by(host: str, allowlist: tuple[str, ...]) -> bool:
+    """Whether Squid's dstdomain list lets `host` through: the name itself, or a `.domain` above it."""
+    host = host.lower()
+    for entry in (d.lower() for d in allowlist):
+        if host == entry or (entry.startswith(".") and (host == entry[1:] or host.endswith(entry))):
+            return True
+    return False
 
 
 def sensor_problems(sensor: Sensor, *, allow_wide: bool = False) -> list[tuple[str, str]]:

@@ -49,6 +49,8 @@ def to_dict(project: Project) -> dict[str, Any]:
             "allowlist": list(proxy.allowlist),
             "allow_wide_ranges": proxy.allow_wide_ranges,
             "sensor_host": proxy.sensor_host,
+            # only when set: files made before this field save byte for byte as they were
+            **({"endpoints": list(proxy.endpoints)} if proxy.endpoints else {}),
         },
         "sensors": [
             {"name": s.name, "address": s.address, "enabled": s.enabled, "notes": s.notes} for s in project.sensors
@@ -187,6 +189,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
             "parent",
             "allow_wide_ranges",
             "sensor_host",
+            "endpoints",
         }
     ),
     "proxy.parent": frozenset({"host", "port", "user"}),
@@ -236,6 +239,9 @@ def from_dict(data: dict[str, Any], path: Path, text: str = "") -> Project:
     except ValueError:
         choices = ", ".join(m.value for m in AuthMethod)
         raise r.fail("ssh", "auth", f"{auth_text!r} is not one of {choices}") from None
+    endpoints = r.get(proxy, "proxy", "endpoints", list, [])
+    if not all(isinstance(h, str) for h in endpoints):
+        raise r.fail("proxy", "endpoints", "should be a list of host names")
     allowlist = r.get(proxy, "proxy", "allowlist", list, list(ProxySettings().allowlist))
     if not all(isinstance(d, str) for d in allowlist):
         raise r.fail("proxy", "allowlist", "should be a list of domain names")
@@ -284,6 +290,7 @@ def from_dict(data: dict[str, Any], path: Path, text: str = "") -> Project:
             parent=parent,
             allow_wide_ranges=r.get(proxy, "proxy", "allow_wide_ranges", bool, False),
             sensor_host=r.get(proxy, "proxy", "sensor_host", str, ""),
+            endpoints=tuple(endpoints),
         ),
         sensors=tuple(sensors),
     )

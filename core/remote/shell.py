@@ -80,6 +80,7 @@ class Exit(IntEnum):
     BUNDLE_COPY = 15
     INSTALL_LOST = 16
     STAGE = 17
+    SCRATCH = 18
     BACKUP = 20
     WRITE = 21
     REJECTED = 30  # `squid -k parse` refused the new files; the previous ones are back
@@ -96,6 +97,7 @@ FAILURES = {
     Exit.BUNDLE_COPY: f"copying the bundle on the server (under {PATHS['BUNDLE_DIR']})",
     Exit.INSTALL_LOST: "the install (its exit status was lost)",
     Exit.STAGE: f"staging the new files under {RUN_DIR}",
+    Exit.SCRATCH: "making a temporary directory on the server",
     Exit.BACKUP: f"backing up the files to {BACKUP_ROOT}",
     Exit.WRITE: "writing the new files",
     Exit.REJECTED: "squid -k parse",
