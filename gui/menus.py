@@ -75,7 +75,10 @@ def build(window: MainWindow) -> None:
     ]
     proxy.addSeparator()
     status = action(window, proxy, "Server &status", QKeySequence("F6"), lambda: window.server.run(Op.STATUS), "status")
-    window.server_actions.append(status)
+    check = action(
+        window, proxy, "&Check the way out to Azure", QKeySequence("F7"), lambda: window.server.run(Op.CHECK)
+    )
+    window.server_actions += [status, check]
 
     help_menu = bar.addMenu("&Help")
     action(window, help_menu, "&How sensorproxy works", QKeySequence.StandardKey.HelpContents, window.how_it_works)

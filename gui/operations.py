@@ -14,6 +14,7 @@ class Op(StrEnum):
     APPLY = "apply"
     ROLLBACK = "rollback"
     REMOVE = "remove"
+    CHECK = "check"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ OPERATIONS = {
         Operation(Op.TEST, "Testing the connection to {host}", False),
         Operation(Op.PLAN, "Comparing with {host}", False),
         Operation(Op.STATUS, "Reading the status of {host}", False),
+        Operation(Op.CHECK, "Checking the way out to Azure from {host}", False),
         Operation(Op.APPLY, "Applying the project to {host}", True),
         Operation(
             Op.ROLLBACK,

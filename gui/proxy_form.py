@@ -107,6 +107,11 @@ class ProxyForm(QWidget):
         defaults = QPushButton("Azure defaults")
         defaults.setToolTip("Reset to the destinations Defender for IoT sensors need")
         defaults.clicked.connect(lambda: self.allowlist.setPlainText("\n".join(DEFAULT_ALLOWLIST)))
+        self.endpoints = QPlainTextEdit()
+        self.endpoints.setTabChangesFocus(True)
+        self.endpoints.setPlaceholderText("the site's IoT hub and storage account, one per line")
+        self.endpoints.setToolTip("Host names the destinations' wildcards stand for; Check the way out proves them")
+        self.endpoints.setFixedHeight(int(lines / 2) + 2 * self.endpoints.frameWidth() + 2)
         self.parent_box = QGroupBox("Forward through an upstream (parent) proxy")
         self.parent_box.setCheckable(True)
         self.parent_host = QLineEdit()
@@ -136,6 +141,7 @@ class ProxyForm(QWidget):
         self._add(squid_form, "", self.allow_wide, None)
         self._add(squid_form, "", self.allowlist_enabled, None)
         self._add(squid_form, "Destinations", _column(self.allowlist, defaults), "proxy.allowlist", self.allowlist)
+        self._add(squid_form, "Azure endpoints", self.endpoints, "proxy.endpoints")
         parent_form = QFormLayout(self.parent_box)
         self._add(parent_form, "Host", self.parent_host, "proxy.parent.host")
         self._add(parent_form, "Port", self.parent_port, "proxy.parent.port")
@@ -169,6 +175,7 @@ class ProxyForm(QWidget):
             box.toggled.connect(self.changed)
         self.auth.currentIndexChanged.connect(self.changed)
         self.allowlist.textChanged.connect(self.changed)
+        self.endpoints.textChanged.connect(self.changed)
         self.changed.connect(self._enable_dependents)
 
     def _add(
@@ -219,6 +226,7 @@ class ProxyForm(QWidget):
         self.allow_wide.setChecked(proxy.allow_wide_ranges)
         self.allowlist_enabled.setChecked(proxy.allowlist_enabled)
         self.allowlist.setPlainText("\n".join(proxy.allowlist))
+        self.endpoints.setPlainText("\n".join(proxy.endpoints))
         self.parent_box.setChecked(proxy.parent is not None)
         parent = proxy.parent or ParentProxy(host="")
         self.parent_host.setText(parent.host)
@@ -251,6 +259,7 @@ class ProxyForm(QWidget):
             allow_wide_ranges=self.allow_wide.isChecked(),
             allowlist_enabled=self.allowlist_enabled.isChecked(),
             allowlist=domains,
+            endpoints=tuple(h.strip() for h in self.endpoints.toPlainText().splitlines() if h.strip()),
             parent=parent,
         )
         return replace(base, site=self.site.text().strip(), ssh=ssh, proxy=proxy)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QProgressDialog
 
 from core import bundle, credentials, logs
 from core.model import Project
-from core.remote import events, setup
+from core.remote import events, outbound, setup
 from core.remote.errors import (
     Cancelled,
     HostKeyChanged,
@@ -176,6 +176,7 @@ class ServerActions(QObject):
             Op.PLAN: self._show_plan,
             Op.TEST: self._show_status,
             Op.STATUS: self._show_status,
+            Op.CHECK: self._show_check,
         }
         message = shown.get(op.op, self._show_outcome)(op, project, result)
         self.window.statusBar().showMessage(message)
@@ -197,6 +198,15 @@ class ServerActions(QObject):
         return (
             f"Connected to {project.ssh.user}@{project.ssh.host}: {s.os_name}, "
             f"Squid {s.squid_version or 'not installed'}{' (running)' if s.running else ''}"
+        )
+
+    def _show_check(self, _op: Operation, project: Project, result: outbound.CheckResult) -> str:
+        w = self.window
+        w.status_view.way_out.show_check(result)
+        w.show_tab(w.status_view)
+        failed = sum(not e.ok for e in result.endpoints)
+        return f"The way out from {project.ssh.host}: " + (
+            "every endpoint passes" if not failed else f"{failed} of {len(result.endpoints)} endpoints failed"
         )
 
     def _show_outcome(self, op: Operation, project: Project, outcome: setup.Outcome) -> str:
@@ -289,6 +299,7 @@ def _work(
     calls: dict[Op, Work] = {
         Op.TEST: lambda _emit, _cancelled: setup.status(session),
         Op.STATUS: lambda _emit, _cancelled: setup.status(session),
+        Op.CHECK: lambda _emit, _cancelled: outbound.check(session, project, passwords=passwords),
         Op.PLAN: lambda _emit, _cancelled: setup.check(project, session, passwords)[0],
         Op.APPLY: lambda emit, cancelled: setup.apply(
             project, session, passwords, emit=emit, cancel=cancelled, bundle=offline

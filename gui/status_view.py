@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from core import accesslog
 from core.model import Project, plural
 from gui import theme
+from gui.way_out_view import WayOutView
 
 if TYPE_CHECKING:
     from core.remote.setup import Connections, ServerStatus
@@ -60,6 +61,8 @@ class StatusView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.seen_summary)
         layout.addWidget(self.seen, 1)
+        self.way_out = WayOutView()
+        layout.addWidget(self.way_out, 1)
         self._show_parts(False)
 
     def _show_parts(self, read: bool) -> None:

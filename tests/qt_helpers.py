@@ -230,4 +230,5 @@ PROXY_MENU = {
     "rollback": "Rollback…",
     "remove": "Remove from server…",
     "status": "Server status",
+    "check": "Check the way out to Azure",
 }

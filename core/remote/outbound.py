@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 from core import azure
 from core.model import Project, domain_problem
 from core.remote import shell
-from core.remote.errors import BadServerAnswer
+from core.remote.errors import BadServerAnswer, SecretNeeded
 from core.remote.session import SshSession
 from core.secret_kind import Kind
 
@@ -103,18 +103,23 @@ def check(
     extra: tuple[str, ...] = (),
     passwords: Mapping[Kind, str] | None = None,
     *,
-    roots: tuple[azure.Root, ...] = azure.AZURE_ROOTS,
+    roots: tuple[azure.Root, ...] | None = None,
     limit: int = LIMIT,
 ) -> CheckResult:
-    """Check every endpoint of `project` (and `extra`) from its proxy server, all at once."""
+    """Check every endpoint of `project` (and `extra`) from its proxy server, all at once; a chain counts
+    as Azure's when it ends at one of `roots` (by default azure.AZURE_ROOTS)."""
+    roots = roots or azure.AZURE_ROOTS
     hosts = azure.endpoints(project, extra)
     if not hosts:
         raise ValueError("there is nothing to check: name the site's Azure endpoints, or pass --host")
     start = time.monotonic()
     if session.client is None:
         session.connect()
+    parent = project.proxy.parent
+    if parent and parent.user and not (passwords or {}).get(Kind.PARENT):
+        raise SecretNeeded(Kind.PARENT, f"the parent proxy login {parent.user}")
     text = script(project, hosts, passwords or {}, limit)
-    result = session.script(text, *hosts, timeout=limit * 4 + 30)
+    result = session.run("bash -s -- " + shlex.join(hosts), text.encode(), timeout=limit * 4 + 30)
     received = time.time()
     if not result.ok:
         raise BadServerAnswer(f"{shell.failure(result.returncode, 'the check')} failed: {result.stderr.strip()}")
@@ -123,7 +128,6 @@ def check(
         server_now = float(sections.get("now", ["0"])[0])
     except ValueError:
         raise BadServerAnswer("the server's answer to the check could not be read") from None
-    parent = project.proxy.parent
     endpoints = tuple(judge(parse(host, sections.get(host, [])), roots, parent is not None) for host in hosts)
     return CheckResult(
         server=project.ssh.host,
@@ -209,11 +213,20 @@ def _tls_error(text: str, rc: int) -> str:
     """s_client's reason, in a few words."""
     if rc == 124:
         return f"no TLS answer within {LIMIT} s"
+    # OpenSSL 3: "HTTP CONNECT failed, reason=Proxy Authentication Required"
+    if refused := re.search(r"HTTP CONNECT failed[,:]\s*(?:reason=)?(.*)", text):
+        reason = refused.group(1).strip()
+        if "407" in reason or "Authentication Required" in reason:
+            return "the parent proxy refused the login"
+        return (
+            f"the parent proxy refused the connection ({reason})"
+            if reason
+            else "the parent proxy refused the connection"
+        )
     known = (
+        ("openssl: not found", "openssl is not installed on the server (apt-get install openssl)"),
         ("unknown option -proxy_user", "this server's OpenSSL cannot log in to a parent proxy (it needs OpenSSL 3)"),
         ("unknown option -proxy", "this server's OpenSSL cannot go through a parent proxy"),
-        (" 407", "the parent proxy refused the login"),
-        ("HTTP CONNECT failed", "the parent proxy refused the connection"),
         ("Connection refused", "the connection was refused"),
         ("handshake failure", "the TLS handshake failed"),
     )

@@ -231,6 +231,7 @@ ACTIONS: dict[str, tuple[Callable[[Walk, Callable[[], None]], None], bool, bool]
     "Rollback…": (asks_first, False, False),
     "Remove from server…": (asks_first, False, False),
     "Server status": (connects, True, True),
+    "Check the way out to Azure": (connects, False, True),
     "How sensorproxy works": (shows_text("How sensorproxy works"), False, True),
     "About": (shows_text("About sensorproxy"), False, False),
 }

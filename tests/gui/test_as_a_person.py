@@ -35,6 +35,7 @@ from core.model import Project, ProxySettings, Sensor, SshTarget, validate
 from core.remote import session as ssh_session
 from gui.main_window import MainWindow
 from gui.sensor_model import ADDRESS, NAME
+from tests.conftest import make_project
 from tests.qt_helpers import answer_dialogs, answer_next, choose_file, close, open_window, refusing_dialogs
 
 
@@ -458,3 +459,17 @@ def test_the_sheet_is_refused_while_sensors_would_be_told_a_loopback_address(qtb
     assert "127.0.0.1 is a loopback address: sensors cannot reach the proxy there" in (
         w.form.errors["proxy.sensor_host"].text()
     )
+
+
+def test_the_sites_azure_endpoints_are_typed_into_the_form_checked_and_saved(qtbot, tmp_path):
+    w = open_window(qtbot, make_project(Sensor("Boiler", "10.0.0.1")), tmp_path)
+    field = w.form.endpoints
+    qtbot.mouseClick(field.viewport(), Qt.MouseButton.LeftButton)
+    QTest.keyClicks(field, "elsewhere.example")
+    error = w.form.errors["proxy.endpoints"]
+    qtbot.waitUntil(lambda: not error.isHidden())
+    assert error.text() == "elsewhere.example is not in the destinations: sensors could not reach it"
+    field.selectAll()
+    QTest.keyClicks(field, "contoso-hub.azure-devices.net")
+    qtbot.waitUntil(error.isHidden)
+    assert w.project().proxy.endpoints == ("contoso-hub.azure-devices.net",)

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import bcrypt
 import paramiko
 
 from core.model import AuthMethod, Project, ProxySettings, Sensor, SshTarget
@@ -39,7 +40,9 @@ BRIDGE = "spbr0"
 SSH_PORT = 2222
 SUDO_USER = "splab"
 SUDO_PASSWORD = "lab-sudo-Secret-4711"
-CLOUD_NAMES = ("hub.azure-devices.net", "blocked.example.net")
+INSPECTED = "inspected.blob.core.windows.net"  # behind a "TLS inspection" CA
+CLOUD_NAMES = ("hub.azure-devices.net", "blocked.example.net", INSPECTED)
+FILTERED = "filtered.servicebus.windows.net"  # an address that never answers
 HOSTS_TAG = "# sensorproxy-lab"
 SUDOERS = Path("/etc/sudoers.d/sensorproxy-lab")
 PRELOAD = Path("/etc/ld.so.preload")
@@ -68,6 +71,9 @@ HOSTS = {
     "sp-bullseye": lab_ip(21),  # servers of other releases (tests/lab/releases.py)
     "sp-trixie": lab_ip(22),
 }
+FILTERED_IP = lab_ip(101)  # a second address of sp-cloud, whose replies go nowhere
+# The names the lab's servers resolve to its cloud (in /etc/hosts, theirs or the machine's).
+CLOUD_HOSTS = {**{name: HOSTS["sp-cloud"] for name in CLOUD_NAMES}, FILTERED: FILTERED_IP}
 
 
 def v6(ip: str) -> str:
@@ -116,7 +122,8 @@ class Lab:
 
     @property
     def ca(self) -> Path:
-        return self.tmp / "cloud.pem"
+        """The lab cloud's root certificate (curl trusts it in the sensors)."""
+        return self.tmp / "cloud-root.pem"
 
     # --- setup -----------------------------------------------------------------------------------
     def start(self) -> Lab:
@@ -176,32 +183,18 @@ class Lab:
             sh("ip", "-n", ns, "addr", "add", f"{v6(ip)}/{LAB_NET6.prefixlen}", "dev", "eth0", "nodad")
             sh("ip", "-n", ns, "link", "set", "eth0", "up")
             sh("ip", "-n", ns, "link", "set", "lo", "up")
-        lines = "".join(f"{HOSTS['sp-cloud']} {name} {HOSTS_TAG}\n" for name in CLOUD_NAMES)
+        lines = "".join(f"{ip} {name} {HOSTS_TAG}\n" for name, ip in CLOUD_HOSTS.items())
         Path("/etc/hosts").write_text(self.hosts_before + lines)
 
     def _cloud(self) -> None:
-        key = self.tmp / "cloud.key"
-        sans = ",".join(f"DNS:{n}" for n in CLOUD_NAMES)
-        sh(
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(self.ca),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=sensorproxy lab cloud",
-            "-addext",
-            f"subjectAltName={sans}",
-        )
+        """The lab's Azure: one TLS server on sp-cloud whose certificates chain to the lab's own root (as
+        Azure's chain to a public root), except for INSPECTED, which a "TLS inspection" CA signs; and an
+        address of sp-cloud that never answers (its replies go to a blackhole): FILTERED."""
+        root_key, inspection_key = self.tmp / "root.key", self.tmp / "inspection.key"
+        _ca(self.ca, root_key, "sensorproxy lab root")
+        _ca(self.tmp / "inspection.pem", inspection_key, "Contoso TLS Inspection CA")
+        hub = _leaf(self.tmp / "hub", [n for n in CLOUD_NAMES if n != INSPECTED], self.ca, root_key)
+        inspected = _leaf(self.tmp / "inspected", [INSPECTED], self.tmp / "inspection.pem", inspection_key)
         server = self.tmp / "cloud.py"
         server.write_text(
             textwrap.dedent(f"""
@@ -212,13 +205,22 @@ class Lab:
                     self.send_response(200); self.send_header("Content-Length", str(len(body)))
                     self.end_headers(); self.wfile.write(body)
                 def log_message(self, *a): pass
+            def context(pem, key):
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(pem, key); return ctx
+            hub, inspected = context("{hub}.pem", "{hub}.key"), context("{inspected}.pem", "{inspected}.key")
+            def by_name(sock, name, _ctx):
+                if name == "{INSPECTED}":
+                    sock.context = inspected
+            hub.sni_callback = by_name
             srv = http.server.ThreadingHTTPServer(("{HOSTS["sp-cloud"]}", 443), H)
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain("{self.ca}", "{key}")
-            srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+            srv.socket = hub.wrap_socket(srv.socket, server_side=True)
             srv.serve_forever()
         """)
         )
         self.spawn("cloud", ["ip", "netns", "exec", "sp-cloud", "python3", str(server)])
+        sh("ip", "-n", "sp-cloud", "addr", "add", f"{FILTERED_IP}/{LAB_NET.prefixlen}", "dev", "eth0")
+        sh("ip", "-n", "sp-cloud", "rule", "add", "from", FILTERED_IP, "lookup", "100")
+        sh("ip", "-n", "sp-cloud", "route", "add", "blackhole", "default", "table", "100")
         wait_port(HOSTS["sp-cloud"], 443, netns="sp-s1")
 
     def _users_and_keys(self) -> None:
@@ -353,18 +355,27 @@ class Lab:
             time.sleep(0.1)
         os.kill(pid, signal.SIGKILL)
 
-    def start_parent_squid(self) -> Path:
-        """A second Squid in the sp-parent namespace, accepting only the proxy server."""
+    def start_parent_squid(
+        self, *, clients: tuple[str, ...] = (SERVER_IP,), login: tuple[str, str] | None = None
+    ) -> Path:
+        """A second Squid in the sp-parent namespace, accepting only `clients` (the proxy server), and
+        with `login` (user, password) only those who give it."""
         d = self.tmp / "parent"
         d.mkdir(exist_ok=True)
         shutil.chown(d, "proxy", "proxy")
         conf = d / "squid.conf"
+        auth = ""
+        if login is not None:
+            hashed = bcrypt.hashpw(login[1].encode(), bcrypt.gensalt(rounds=4)).decode()
+            (d / "passwd").write_text(f"{login[0]}:{hashed}\n")
+            auth = f"auth_param basic program /usr/lib/squid/basic_ncsa_auth {d}/passwd\nacl login proxy_auth REQUIRED"
         conf.write_text(
             textwrap.dedent(f"""
-            acl proxyserver src {SERVER_IP}
+            acl proxyserver src {" ".join(clients)}
             acl SSL_ports port 443
+            @AUTH@
             http_access deny CONNECT !SSL_ports
-            http_access allow proxyserver
+            http_access allow proxyserver{" login" if login else ""}
             http_access deny all
             http_port {HOSTS["sp-parent"]}:3128
             pid_filename {d}/squid.pid
@@ -374,7 +385,7 @@ class Lab:
             cache deny all
             coredump_dir {d}
             hosts_file /etc/hosts
-        """)
+        """).replace("@AUTH@", auth)
         )
         self.spawn("parent-squid", ["ip", "netns", "exec", "sp-parent", "squid", "-N", "-f", str(conf)])
         wait_port(HOSTS["sp-parent"], 3128, netns="sp-s1")
@@ -640,3 +651,23 @@ class SecretService:
             self.daemon.wait(timeout=10)
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.bus_pid, signal.SIGTERM)
+
+
+def _ca(pem: Path, key: Path, name: str) -> None:
+    sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+       "-keyout", str(key), "-out", str(pem), "-days", "2", "-subj", f"/CN={name}",
+       "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip
+
+
+def _leaf(base: Path, names: list[str], ca: Path, ca_key: Path) -> Path:
+    """A server certificate for `names` signed by `ca`: BASE.pem and BASE.key."""
+    sh("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+       "-keyout", f"{base}.key", "-out", f"{base}.csr", "-subj", f"/CN={names[0]}")  # fmt: skip
+    ext = base.with_suffix(".ext")
+    ext.write_text(
+        f"subjectAltName={','.join(f'DNS:{n}' for n in names)}\n"
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nbasicConstraints=CA:FALSE\n"
+    )
+    sh("openssl", "x509", "-req", "-in", f"{base}.csr", "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+       "-days", "2", "-extfile", str(ext), "-out", f"{base}.pem")  # fmt: skip
+    return base

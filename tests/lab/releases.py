@@ -10,6 +10,7 @@ lab. The server runs chrooted in a private mount namespace; killing the namespac
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 import shutil
 import subprocess
@@ -18,12 +19,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.lab.lab import CLOUD_NAMES, HOSTS, Lab, sh, wait_port
+from tests.lab.lab import CLOUD_HOSTS, HOSTS, Lab, sh, wait_port
 
 CACHE = Path("/var/cache/sensorproxy-tests")
 MIRROR = "http://deb.debian.org/debian"
 SERVERS = {"bullseye": "sp-bullseye", "trixie": "sp-trixie"}  # release -> its namespace in HOSTS
 SQUID = {"bullseye": "4.13", "trixie": "6."}  # the Squid each release ships (a version prefix)
+# What every server of the lab has beyond minbase: sshd, and openssl, which a real server gets with
+# ca-certificates (Squid recommends it) and `sensorproxy check` uses.
+INCLUDE = "openssh-server,iproute2,procps,apt-utils,openssl"
 CHROOT_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "DEBIAN_FRONTEND": "noninteractive"}
 
 
@@ -35,14 +39,18 @@ def chroot(root: Path, command: str, timeout: int = 900) -> subprocess.Completed
 
 
 def release_root(release: str) -> Path:
-    """The cached tarball of `release`'s server root, made when missing."""
-    tarball = CACHE / f"{release}-server.tar"
+    """The cached tarball of `release`'s server root, made when missing (named by what it includes, so a
+    change to the list makes a new one)."""
+    tag = hashlib.sha256(INCLUDE.encode()).hexdigest()[:8]
+    tarball = CACHE / f"{release}-server-{tag}.tar"
     if tarball.is_file():
         return tarball
     CACHE.mkdir(parents=True, exist_ok=True)
+    for old in CACHE.glob(f"{release}-server*.tar"):
+        old.unlink()  # an earlier list's root
     work = CACHE / f"{release}-server.d"
     shutil.rmtree(work, ignore_errors=True)
-    include = "openssh-server,iproute2,procps,apt-utils"
+    include = INCLUDE
     made = subprocess.run(
         ["debootstrap", "--variant=minbase", f"--include={include}", release, str(work), MIRROR],
         capture_output=True, text=True, timeout=1200, check=False,
@@ -94,7 +102,7 @@ def release_server(lab: Lab, release: str) -> Iterator[str]:
     """)
     )
     with open(root / "etc" / "hosts", "a") as hosts:  # Squid on this server resolves the lab's cloud
-        hosts.write("".join(f"{HOSTS['sp-cloud']} {name}\n" for name in CLOUD_NAMES))
+        hosts.write("".join(f"{ip} {name}\n" for name, ip in CLOUD_HOSTS.items()))
     r = shlex.quote(str(root))
     boot = (
         f"mount -t proc proc {r}/proc && mount --rbind /dev {r}/dev && mount -t tmpfs tmpfs {r}/run"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lab.lab import CLOUD_NAMES, HOSTS_TAG, RECORD, Lab, sh
+from tests.lab.lab import CLOUD_HOSTS, HOSTS_TAG, RECORD, Lab, sh
 
 pytestmark = pytest.mark.lab
 
@@ -30,7 +30,7 @@ def test_a_killed_lab_run_is_cleaned_up_by_the_next(lab: Lab, killed_run: str):
     assert processes_of(killed_run) == []  # its sshd is gone
     assert processes_of(str(lab.tmp))  # this run's is not
     hosts = Path("/etc/hosts").read_text()
-    assert hosts.count(HOSTS_TAG) == len(CLOUD_NAMES)  # this run's lines, once: the killed run's are gone
+    assert hosts.count(HOSTS_TAG) == len(CLOUD_HOSTS)  # this run's lines, once: the killed run's are gone
     assert str(lab.tmp) in RECORD.read_text()  # and this run keeps its own record
 
 

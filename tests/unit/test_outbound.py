@@ -106,9 +106,13 @@ def test_each_way_to_fail_says_where(lines, words):
 
 
 def test_through_a_parent_proxy_the_names_are_the_parents_to_resolve():
-    e = verdict(["dns 2 ", "tcp ok 1", "tls 1 30", "CONNECTED(00000003)", "s_client: HTTP CONNECT failed: 407"],
-                via_parent=True)  # fmt: skip
-    assert e.verdict == "TLS failed: the parent proxy refused the login"
+    said = ["dns 2 ", "tcp ok 1", "tls 1 30", "CONNECTED(00000003)"]
+    login = [*said, "s_client: HTTP CONNECT failed, reason=Proxy Authentication Required"]
+    assert verdict(login, via_parent=True).verdict == "TLS failed: the parent proxy refused the login"
+    forbidden = [*said, "s_client: HTTP CONNECT failed, reason=Forbidden"]
+    assert (
+        verdict(forbidden, via_parent=True).verdict == "TLS failed: the parent proxy refused the connection (Forbidden)"
+    )
     assert verdict(["dns 2 ", "tcp timeout 5001"], via_parent=True).verdict.startswith(
         "no answer from the parent proxy"
     )
