@@ -145,3 +145,24 @@ def test_the_window_checks_the_way_out_and_shows_it_on_the_status_page(lab: Lab,
         assert "Contoso TLS Inspection CA" in rows[INSPECTED].text(4)
         assert "1 endpoint failed" in view.summary.text()
         assert w.statusBar().currentMessage() == f"The way out from {ip}: 1 of 2 endpoints failed"
+
+
+def test_a_server_whose_openssl_cannot_log_in_to_a_parent_proxy_says_so(lab: Lab, tmp_path):
+    """bullseye's OpenSSL 1.1.1 has no -proxy_user: the check says what the server lacks."""
+    known = KnownHosts(tmp_path / "known_hosts")
+    with release_server(lab, "bullseye") as ip:
+        target = replace(lab.target(), host=ip, port=22)
+        base = lab.project("sp-s1")
+        parent = ParentProxy(HOSTS["sp-parent"], 3128, PARENT_LOGIN[0])
+        proxy = replace(base.proxy, allowlist_enabled=False, endpoints=(HUB,), parent=parent)
+        lab.start_parent_squid(clients=(ip,), login=PARENT_LOGIN)
+        try:
+            fingerprint = lab.fingerprint(lab.tmp / "host_ed25519.pub")
+            with SshSession(target, known, {}, accept_fingerprint=fingerprint) as session:
+                result = outbound.check(session, replace(base, ssh=target, proxy=proxy),
+                                        passwords={Kind.PARENT: PARENT_LOGIN[1]}, roots=(lab_root(lab),))  # fmt: skip
+        finally:
+            lab.kill("parent-squid")
+        (hub,) = result.endpoints
+        assert hub.tcp == "ok"  # the parent proxy answers
+        assert hub.verdict == "TLS failed: this server's OpenSSL cannot log in to a parent proxy (it needs OpenSSL 3)"
