@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from core import projectfile
+from core import endpoint_list, projectfile
 from core.model import InvalidProject, ParentProxy, Problem, Project, Sensor, plural, sensor_label, validate
 
 SETTING = re.compile(r"(?P<key>[a-z_.]+)\s*(?P<op>\+=|-=|=)(?P<value>.*)", re.DOTALL)
@@ -137,12 +137,37 @@ def cmd_sensor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_allowlist(args: argparse.Namespace) -> int:
+    path: Path = args.project
+    project = projectfile.load(path)
+    try:
+        hosts = endpoint_list.parse(args.file.read_text(encoding="utf-8-sig"), str(args.file))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EditError(f"{args.file}: cannot be read ({exc})") from None
+    except endpoint_list.EndpointListError as exc:
+        raise EditError(str(exc)) from None
+    merged = endpoint_list.merge(project.proxy.allowlist, hosts)
+    if merged.added:
+        _save_if_valid(project, replace(project, proxy=replace(project.proxy, allowlist=merged.allowlist)), path)
+    print(f"{path}: {merged.summary()}")
+    return 0
+
+
 def add_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], add: Callable[[str, str], argparse.ArgumentParser]
 ) -> None:
     p = add("set", "change project settings: KEY=VALUE, and KEY+=VALUE or KEY-=VALUE for lists")
     p.add_argument("settings", nargs="+", metavar="KEY=VALUE", help=f"settings: {', '.join(settable_keys())}")
     p.set_defaults(func=cmd_set)
+
+    p = sub.add_parser("allowlist", help="add a site's list of Azure endpoints to the destinations")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser(
+        "import", help="add the host names of FILE (one per line, or a JSON list), skipping those already let through"
+    )
+    a.add_argument("project", type=Path, metavar="PROJECT")
+    a.add_argument("file", type=Path, metavar="FILE")
+    a.set_defaults(func=cmd_allowlist)
 
     p = sub.add_parser("sensor", help="add, remove, enable or disable sensors", description="Change the sensor list.")
     actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -107,6 +108,12 @@ class ProxyForm(QWidget):
         defaults = QPushButton("Azure defaults")
         defaults.setToolTip("Reset to the destinations Defender for IoT sensors need")
         defaults.clicked.connect(lambda: self.allowlist.setPlainText("\n".join(DEFAULT_ALLOWLIST)))
+        self.import_list = QPushButton("Import endpoint list…")
+        self.import_list.setToolTip(
+            "Add the host names of a site's endpoint list (one per line, or a JSON list), from Defender for IoT's "
+            "Download endpoint details"
+        )
+        self.import_list.clicked.connect(self._import_endpoint_list)
         self.endpoints = QPlainTextEdit()
         self.endpoints.setTabChangesFocus(True)
         self.endpoints.setPlaceholderText("the site's IoT hub and storage account, one per line")
@@ -140,7 +147,13 @@ class ProxyForm(QWidget):
         self._add(squid_form, "", self.connect_only, None)
         self._add(squid_form, "", self.allow_wide, None)
         self._add(squid_form, "", self.allowlist_enabled, None)
-        self._add(squid_form, "Destinations", _column(self.allowlist, defaults), "proxy.allowlist", self.allowlist)
+        buttons = QWidget()
+        row = QHBoxLayout(buttons)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(defaults)
+        row.addWidget(self.import_list)
+        row.addStretch(1)
+        self._add(squid_form, "Destinations", _column(self.allowlist, buttons), "proxy.allowlist", self.allowlist)
         self._add(squid_form, "Azure endpoints", self.endpoints, "proxy.endpoints")
         parent_form = QFormLayout(self.parent_box)
         self._add(parent_form, "Host", self.parent_host, "proxy.parent.host")
@@ -190,6 +203,28 @@ class ProxyForm(QWidget):
         error = FieldError()
         self.errors[field] = error
         form.addRow(label, _column(widget, error))
+
+    def _import_endpoint_list(self) -> None:
+        """The list's host names added to the destinations (those already let through are skipped)."""
+        from pathlib import Path
+
+        from core import endpoint_list
+
+        name, _ = QFileDialog.getOpenFileName(self, "Endpoint list", "", "Endpoint lists (*.txt *.json *.csv);;All (*)")
+        if not name:
+            return
+        try:
+            hosts = endpoint_list.parse(Path(name).read_text(encoding="utf-8-sig"), Path(name).name)
+        except (OSError, UnicodeDecodeError, endpoint_list.EndpointListError) as exc:
+            QMessageBox.warning(self, "The endpoint list cannot be used", str(exc))
+            return
+        current = tuple(d.strip() for d in self.allowlist.toPlainText().splitlines() if d.strip())
+        merged = endpoint_list.merge(current, hosts)
+        self.allowlist_enabled.setChecked(True)
+        self.allowlist.setPlainText("\n".join(merged.allowlist))
+        QMessageBox.information(
+            self, "Endpoint list imported", merged.summary()[:1].upper() + merged.summary()[1:] + "."
+        )
 
     def _pick_key(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "SSH private key", self.key_path.text() or "~/.ssh")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLineEdit,
     QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QProgressDialog,
     QPushButton,
@@ -36,7 +37,7 @@ from core.remote import session as ssh_session
 from gui.main_window import MainWindow
 from gui.sensor_model import ADDRESS, NAME
 from tests.conftest import make_project
-from tests.qt_helpers import answer_dialogs, answer_next, choose_file, close, open_window, refusing_dialogs
+from tests.qt_helpers import answer_dialogs, answer_next, choose_file, close, open_window, press, refusing_dialogs
 
 
 class SilentPort:
@@ -473,3 +474,23 @@ def test_the_sites_azure_endpoints_are_typed_into_the_form_checked_and_saved(qtb
     QTest.keyClicks(field, "contoso-hub.azure-devices.net")
     qtbot.waitUntil(error.isHidden)
     assert w.project().proxy.endpoints == ("contoso-hub.azure-devices.net",)
+
+
+def test_an_endpoint_list_is_imported_into_the_destinations_from_the_form(qtbot, tmp_path):
+    w = open_window(qtbot, make_project(Sensor("Boiler", "10.0.0.1")), tmp_path)
+    listed = tmp_path / "endpoints.json"
+    listed.write_text('["contoso-hub.azure-devices.net", "login.microsoftonline.com"]')
+    seen = answer_next(choose_file(listed), press(QMessageBox.StandardButton.Ok))
+    qtbot.mouseClick(w.form.import_list, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(seen.titles) == 2)
+    assert seen.titles[1] == "Endpoint list imported"
+    assert "Added 1: login.microsoftonline.com; 1 already let through." in seen.texts[1]
+    assert w.project().proxy.allowlist[-1] == "login.microsoftonline.com"
+    listed.write_text("fine.azure-devices.net\nbad host\n")
+    before = w.project().proxy.allowlist
+    seen = answer_next(choose_file(listed), press(QMessageBox.StandardButton.Ok))
+    qtbot.mouseClick(w.form.import_list, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(seen.titles) == 2)
+    assert seen.titles[1] == "The endpoint list cannot be used"
+    assert "endpoints.json, line 2: 'bad host' is not a domain name" in seen.texts[1]
+    assert w.project().proxy.allowlist == before
