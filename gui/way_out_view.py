@@ -6,15 +6,14 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from core.model import plural
 from gui import theme
 
 if TYPE_CHECKING:
     from core.remote.outbound import CheckResult
-
-COLUMNS = ("Endpoint", "Result", "Addresses", "DNS / TCP / TLS", "What was found")
 
 
 class WayOutView(QWidget):
@@ -24,11 +23,10 @@ class WayOutView(QWidget):
         self.summary.setWordWrap(True)
         self.clock = QLabel()
         self.clock.setWordWrap(True)
-        self.endpoints = QTreeWidget()
-        self.endpoints.setColumnCount(len(COLUMNS))
-        self.endpoints.setHeaderLabels(COLUMNS)
-        self.endpoints.setRootIsDecorated(False)
+        self.endpoints = QListWidget()  # one entry per endpoint: its result, then what was found, wrapped
         self.endpoints.setWordWrap(True)
+        self.endpoints.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.endpoints.setSpacing(3)
         self.endpoints.setAccessibleName("The way out to Azure")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -47,19 +45,16 @@ class WayOutView(QWidget):
         )
         self.endpoints.clear()
         for e in result.endpoints:
-            timing = f"{e.dns_ms} ms" if e.dns_ms >= 0 else "-"
-            timing += f" / {e.tcp_ms} ms" if e.tcp else ""
-            timing += f" / {e.tls_ms} ms" if e.tls_ms else ""
-            row = QTreeWidgetItem(
-                [e.host, "passes" if e.ok else "FAILS", " ".join(e.addresses) or "-", timing, e.verdict]
+            steps = [f"DNS {e.dns_ms} ms" if e.dns_ms >= 0 else "no answer"]
+            steps += [f"TCP {e.tcp_ms} ms"] if e.tcp else []
+            steps += [f"TLS {e.tls_ms} ms"] if e.tls_ms else []
+            where = " ".join(e.addresses) or "no address"
+            entry = QListWidgetItem(
+                f"{'passes' if e.ok else 'FAILS'}   {e.host}   ({where}; {', '.join(steps)})\n{e.verdict}"
             )
-            row.setToolTip(4, e.verdict)
             if not e.ok:
-                for column in range(len(COLUMNS)):
-                    row.setForeground(column, theme.color("error"))
-            self.endpoints.addTopLevelItem(row)
-        for column in range(len(COLUMNS) - 1):
-            self.endpoints.resizeColumnToContents(column)
+                entry.setForeground(theme.color("error"))
+            self.endpoints.addItem(entry)
         offset = result.clock_offset
         said = result.clock_warning or (
             f"The server's clock is {abs(offset):.1f} s {'behind' if offset > 0 else 'ahead of'} this computer's."

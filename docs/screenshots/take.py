@@ -24,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from core import accesslog, credentials, projectfile, squid  # noqa: E402
+from core import accesslog, azure, credentials, projectfile, squid  # noqa: E402
 from core.model import AuthMethod, Project  # noqa: E402
+from core.remote import outbound  # noqa: E402
 from core.remote.events import NOT_CANCELLED, CancelNote, LogEvent, Status, StepEvent  # noqa: E402
 from core.remote.hostkeys import KnownHosts  # noqa: E402
 from core.remote.server import RemoteFile, ServerState  # noqa: E402
@@ -123,6 +124,28 @@ def shoot(window: MainWindow, name: str) -> None:
     print(OUT / f"{name}.png")
 
 
+def way_out() -> outbound.CheckResult:
+    """What `check` found at a site whose storage goes through a TLS-inspecting firewall."""
+    from datetime import UTC, datetime
+
+    def cert(subject: str, issuer: str) -> outbound.Cert:
+        return outbound.Cert(subject, issuer, "", "", datetime(2027, 6, 1, tzinfo=UTC))
+
+    hub = outbound.Endpoint("contoso-hub.azure-devices.net", ("20.50.65.82",), 12, "ok", 31, 118, "TLSv1.2",
+                            (cert("*.azure-devices.net", "Microsoft Azure RSA TLS Issuing CA 04"),))  # fmt: skip
+    blob = outbound.Endpoint("contosostore.blob.core.windows.net", ("20.60.28.4",), 9, "ok", 28, 97, "TLSv1.3",
+                             (cert("*.blob.core.windows.net", "Contoso Firewall TLS Inspection CA"),))  # fmt: skip
+    bus = outbound.Endpoint("contoso.servicebus.windows.net", ("40.69.75.133",), 11, "timeout", 5003)
+    download = outbound.Endpoint("download.microsoft.com", (), 41)
+    verdict = (
+        "TLSv1.2, *.azure-devices.net, issued by Microsoft Azure RSA TLS Issuing CA 04, root DigiCert Global Root G2"
+    )
+    hub = replace(hub, ok=True, verdict=verdict)
+    download, blob, bus = (outbound.judge(e, azure.AZURE_ROOTS) for e in (download, blob, bus))
+    checked = [download, hub, blob, bus]
+    return outbound.CheckResult("10.10.0.5", tuple(checked), clock_offset=0.4, seconds=5.2)
+
+
 def main() -> None:
     app = QApplication(sys.argv[:1])
     app.setApplicationName("sensorproxy")
@@ -175,6 +198,9 @@ def main() -> None:
     window.model.set_snapshot(status.snapshot(connections[0]))
     window.show_tab(window.status_view)
     shoot(window, "9-status")
+
+    window.status_view.way_out.show_check(way_out())
+    shoot(window, "10-way-out")
 
     os.environ[theme.THEME_ENV] = "dark"
     theme.apply(app)
