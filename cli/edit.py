@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core import endpoint_list, projectfile
-from core.model import InvalidProject, ParentProxy, Problem, Project, Sensor, plural, sensor_label, validate
+from core.model import InvalidProject, ParentProxy, Problem, Project, Sensor, Software, plural, sensor_label, validate
 
 SETTING = re.compile(r"(?P<key>[a-z_.]+)\s*(?P<op>\+=|-=|=)(?P<value>.*)", re.DOTALL)
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
@@ -120,7 +120,7 @@ def cmd_sensor(args: argparse.Namespace) -> int:
     project = projectfile.load(path)
     sensors = list(project.sensors)
     if args.action == "add":
-        new = Sensor(args.name, args.address, not args.disabled, args.notes)
+        new = Sensor(args.name, args.address, not args.disabled, args.notes, Software(args.software))
         sensors.append(new)
         done = f"added {sensor_label(len(sensors), new.name)}"
     else:
@@ -177,6 +177,10 @@ def add_commands(
     a.add_argument("address", metavar="ADDRESS", help="an IP address, or a subnet like 10.20.0.0/28")
     a.add_argument("--notes", default="", help="free text shown in the table and on the sheet")
     a.add_argument("--disabled", action="store_true", help="add it switched off")
+    a.add_argument(
+        "--software", choices=[v.value for v in Software], default=Software.LEGACY.value,
+        help="what the sensor runs: its settings page on the commissioning sheet (default: legacy)",
+    )  # fmt: skip
     a.set_defaults(func=cmd_sensor)
     for action, what in (("remove", "remove"), ("enable", "switch on"), ("disable", "switch off")):
         a = actions.add_parser(action, help=f"{what} sensors, named by name or address")

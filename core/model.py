@@ -41,12 +41,20 @@ class AuthMethod(StrEnum):
     AGENT = "agent"
 
 
+class Software(StrEnum):
+    """What the sensor runs: where its proxy settings are, and what the commissioning sheet says."""
+
+    LEGACY = "legacy"  # below 22.1.x: System settings > Basic > Sensor Network Settings
+    V22 = "22.x+"  # 22.x and later: System settings > Sensor Network Settings
+
+
 @dataclass(frozen=True)
 class Sensor:
     name: str
     address: str
     enabled: bool = True
     notes: str = ""
+    software: Software = field(default_factory=lambda: Software.LEGACY)
 
 
 @dataclass(frozen=True)

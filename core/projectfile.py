@@ -15,7 +15,7 @@ from typing import Any
 import tomli_w
 
 from core import atomicfile
-from core.model import DEFAULT_PORT, AuthMethod, ParentProxy, Project, ProxySettings, Sensor, SshTarget
+from core.model import DEFAULT_PORT, AuthMethod, ParentProxy, Project, ProxySettings, Sensor, Software, SshTarget
 
 SCHEMA = 1
 
@@ -53,7 +53,10 @@ def to_dict(project: Project) -> dict[str, Any]:
             **({"endpoints": list(proxy.endpoints)} if proxy.endpoints else {}),
         },
         "sensors": [
-            {"name": s.name, "address": s.address, "enabled": s.enabled, "notes": s.notes} for s in project.sensors
+            # `software` only when not legacy: files from before it save byte for byte as they were
+            {"name": s.name, "address": s.address, "enabled": s.enabled, "notes": s.notes}
+            | ({"software": s.software.value} if s.software is not Software.LEGACY else {})
+            for s in project.sensors
         ],
     }
     if proxy.parent is not None:
@@ -193,7 +196,7 @@ KNOWN_KEYS: dict[str, frozenset[str]] = {
         }
     ),
     "proxy.parent": frozenset({"host", "port", "user"}),
-    "sensors": frozenset({"name", "address", "enabled", "notes"}),
+    "sensors": frozenset({"name", "address", "enabled", "notes", "software"}),
 }
 
 
@@ -262,12 +265,17 @@ def from_dict(data: dict[str, Any], path: Path, text: str = "") -> Project:
     for i, s in enumerate(sensors_raw):
         if not isinstance(s, dict):
             raise ProjectFileError(path, f"sensors[{i + 1}] should be a [[sensors]] table")
+        software = r.get(s, "sensors", "software", str, Software.LEGACY.value, index=i)
+        if software not in {v.value for v in Software}:
+            choices = " or ".join(repr(v.value) for v in Software)
+            raise r.fail("sensors", "software", f"{software!r} should be {choices}", index=i)
         sensors.append(
             Sensor(
                 name=r.get(s, "sensors", "name", str, index=i),
                 address=r.get(s, "sensors", "address", str, index=i),
                 enabled=r.get(s, "sensors", "enabled", bool, True, index=i),
                 notes=r.get(s, "sensors", "notes", str, "", index=i),
+                software=Software(software),
             )
         )
     return Project(

@@ -13,14 +13,15 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QUndoCommand, QUndoStack
 
 from core.accesslog import Snapshot
-from core.model import Sensor, plural, validate_sensors
+from core.model import Sensor, Software, plural, validate_sensors
 from gui import theme
 
 if TYPE_CHECKING:
     from core.remote.setup import Outcome
 
-ENABLED, NAME, ADDRESS, NOTES, STATE = range(5)
-HEADERS = ("On", "Name", "Address", "Notes", "State")
+ENABLED, NAME, ADDRESS, NOTES, V22, STATE = range(6)
+HEADERS = ("On", "Name", "Address", "Notes", "22.x+", "State")
+CHECKED = (ENABLED, V22)  # the columns a check box edits
 FIELDS = {NAME: "name", ADDRESS: "address", NOTES: "notes"}
 Index = QModelIndex | QPersistentModelIndex
 Role = Qt.ItemDataRole
@@ -116,7 +117,7 @@ class SensorTableModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() == ENABLED:
+        if index.column() in CHECKED:
             return base | Qt.ItemFlag.ItemIsUserCheckable
         if index.column() in FIELDS:
             return base | Qt.ItemFlag.ItemIsEditable
@@ -139,7 +140,11 @@ class SensorTableModel(QAbstractTableModel):
         if role == CHECK:
             if col == ENABLED:
                 return Qt.CheckState.Checked if self._sensors[row].enabled else Qt.CheckState.Unchecked
+            if col == V22:
+                return Qt.CheckState.Checked if self._sensors[row].software is Software.V22 else Qt.CheckState.Unchecked
             return None
+        if role == TOOLTIP and col == V22:
+            return "The sensor runs 22.x or later: its proxy settings are elsewhere (see the commissioning sheet)"
         if role in (TOOLTIP, FOREGROUND, ACCESSIBLE_DESCRIPTION):
             if col == STATE:
                 reasons = self._row_problems.get(row, "")
@@ -158,8 +163,11 @@ class SensorTableModel(QAbstractTableModel):
             return False
         row, col = index.row(), index.column()
         old = self._sensors[row]
+        checked = role == Qt.ItemDataRole.CheckStateRole and Qt.CheckState(value) == Qt.CheckState.Checked
         if col == ENABLED and role == Qt.ItemDataRole.CheckStateRole:
-            new = replace(old, enabled=Qt.CheckState(value) == Qt.CheckState.Checked)
+            new = replace(old, enabled=checked)
+        elif col == V22 and role == Qt.ItemDataRole.CheckStateRole:
+            new = replace(old, software=Software.V22 if checked else Software.LEGACY)
         elif col in FIELDS and role == Qt.ItemDataRole.EditRole and isinstance(value, str):
             new = replace(old, **{FIELDS[col]: value})  # type: ignore[arg-type]  # a str field, by FIELDS
         else:

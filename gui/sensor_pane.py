@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.model import Sensor, sensor_label
-from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel
+from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, V22, SensorTableModel
 from gui.sensor_view import SensorView
 
 CELL_PADDING = 12  # a table cell's text margins, with room to spare
@@ -46,7 +46,8 @@ class SensorPane(QWidget):
         # (0.1-0.2 s with 10,000 sensors): it fits the On column from the rows in view (all alike), and
         # _fit_columns fits address and state from the model's strings.
         header.setResizeContentsPrecision(0)
-        header.setSectionResizeMode(ENABLED, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (ENABLED, V22):  # check boxes: as wide as their heading
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         for column in (NAME, NOTES):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self._fit_timer = QTimer(self, singleShot=True, interval=0)  # once per burst of changes

@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractProxyModel, QModelIndex, QPersistentModelIndex, Qt
 
-from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, SensorTableModel
+from gui.sensor_model import ADDRESS, ENABLED, NAME, NOTES, STATE, V22, SensorTableModel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -138,5 +138,6 @@ _SORT_KEYS: dict[int, Callable[[SensorTableModel, int], Any]] = {
     NAME: lambda m, r: m.sensor(r).name.casefold(),
     ADDRESS: lambda m, r: _address_key(m.sensor(r).address),
     NOTES: lambda m, r: m.sensor(r).notes.casefold(),
+    V22: lambda m, r: m.sensor(r).software.value,
     STATE: lambda m, r: m.state(r),
 }

@@ -37,7 +37,16 @@ from core.remote import session as ssh_session
 from gui.main_window import MainWindow
 from gui.sensor_model import ADDRESS, NAME
 from tests.conftest import make_project
-from tests.qt_helpers import answer_dialogs, answer_next, choose_file, close, open_window, press, refusing_dialogs
+from tests.qt_helpers import (
+    answer_dialogs,
+    answer_next,
+    choose_file,
+    close,
+    open_window,
+    press,
+    refusing_dialogs,
+    trigger,
+)
 
 
 class SilentPort:
@@ -494,3 +503,18 @@ def test_an_endpoint_list_is_imported_into_the_destinations_from_the_form(qtbot,
     assert seen.titles[1] == "The endpoint list cannot be used"
     assert "endpoints.json, line 2: 'bad host' is not a domain name" in seen.texts[1]
     assert w.project().proxy.allowlist == before
+
+
+def test_a_sensor_is_marked_as_22x_by_its_check_box_and_the_sheet_follows(qtbot, tmp_path):
+    from core import sheet
+    from gui.sensor_model import V22
+
+    w = open_window(qtbot, make_project(Sensor("Boiler", "10.0.0.1"), Sensor("Turbine", "10.0.0.2")), tmp_path)
+    table = w.sensors.table
+    table.setFocus()
+    table.setCurrentIndex(w.sensors.filter.index(1, V22))
+    QTest.keyClick(table, Qt.Key.Key_Space)  # a check box cell toggles with Space, as with the mouse
+    assert [s.software.value for s in w.project().sensors] == ["legacy", "22.x+"]
+    assert [r.where for r in sheet.rows(w.project())] == [sheet.WHERE[s.software] for s in w.project().sensors]
+    trigger(w, "Undo Edit 22.x+ of Turbine")  # Edit ▸ Undo, named after the change
+    assert [s.software.value for s in w.project().sensors] == ["legacy", "legacy"]

@@ -53,7 +53,11 @@ def test_csv_sheet_from_the_window(qtbot, tmp_path):
     out = tmp_path / "sheet.csv"
     answer_next(choose_file(out), NO)
     trigger(w, SHEET)
-    assert out.read_text(encoding="utf-8-sig").splitlines()[1].startswith("Boiler house,192.168.40.11,on,192.168.40.1")
+    assert (
+        out.read_text(encoding="utf-8-sig")
+        .splitlines()[1]
+        .startswith("Boiler house,192.168.40.11,System settings > Basic > Sensor Network Settings,on,192.168.40.1")
+    )
 
 
 def test_an_invalid_project_gives_no_sheet(qtbot, tmp_path):

@@ -125,3 +125,11 @@ def test_a_sensor_can_be_removed_from_a_project_that_already_has_problems(site, 
     assert [s.name for s in projectfile.load(site).sensors][:1] == ["Packaging line 1"]
     assert run("validate", site) == 1
     assert "sensor 3 (Substation), address: 'fd00:40::zz'" in capsys.readouterr().out
+
+
+def test_a_sensor_on_22x_is_added_with_its_software(site):
+    assert run("sensor", "add", site, "PLC 8", "192.168.40.60", "--software", "22.x+") == 0
+    added = projectfile.load(site).sensors[-1]
+    assert (added.name, added.software.value) == ("PLC 8", "22.x+")
+    assert run("sensor", "add", site, "PLC 9", "192.168.40.61") == 0
+    assert projectfile.load(site).sensors[-1].software.value == "legacy"

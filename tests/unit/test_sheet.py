@@ -14,7 +14,7 @@ import pytest
 
 from cli.main import main
 from core import projectfile, sheet
-from core.model import Sensor
+from core.model import Sensor, Software
 from tests.conftest import ROOT, make_project, require_tool
 
 EXAMPLE = projectfile.load(ROOT / "resources" / "example" / "north-plant.toml")
@@ -37,8 +37,18 @@ def test_without_sensor_host_or_authentication():
 
 def test_csv_reads_back_and_html_escapes_what_it_shows():
     table = list(csv.reader(io.StringIO(sheet.to_csv(EXAMPLE))))
-    assert table[0][:4] == ["sensor", "sensor address", "enable proxy", "proxy host"]
-    assert table[1][:7] == ["Boiler house", "192.168.40.11", "on", "192.168.40.1", "3128", "sensors", sheet.HIDDEN]
+    assert table[0][:5] == ["sensor", "sensor address", "settings page", "enable proxy", "proxy host"]
+    where = "System settings > Basic > Sensor Network Settings"
+    assert table[1][:8] == [
+        "Boiler house",
+        "192.168.40.11",
+        where,
+        "on",
+        "192.168.40.1",
+        "3128",
+        "sensors",
+        sheet.HIDDEN,
+    ]
     project = make_project(Sensor("Line <1> & co", "10.0.0.1", notes="<script>"))
     page = sheet.to_html(project, generated="today")
     assert "Line &lt;1&gt; &amp; co" in page
@@ -104,3 +114,33 @@ def test_a_sheet_never_tells_sensors_to_use_an_address_they_cannot_reach(tmp_pat
     assert not (tmp_path / "s.csv").exists()
     fixed = replace(tunnel, proxy=replace(tunnel.proxy, sensor_host="10.0.0.254"))
     assert {r.proxy_host for r in sheet.rows(fixed)} == {"10.0.0.254"}
+
+
+def test_a_mixed_site_tells_each_sensor_where_its_settings_are():
+    """Legacy sensors and 22.x ones keep their proxy settings on different pages, with other field names;
+    the sheet says which for each row, and what holds for all: Squid's port, NTP, no TLS inspection."""
+    project = make_project(Sensor("Old", "10.0.0.1"), Sensor("New", "10.0.0.2", software=Software.V22))
+    old, new = sheet.rows(project)
+    assert old.where == "System settings > Basic > Sensor Network Settings"
+    assert new.where == "System settings > Sensor Network Settings"
+    page = sheet.to_html(project, generated="today")
+    assert "<td>New</td><td>10.0.0.2</td><td>System settings &gt; Sensor Network Settings</td>" in page
+    assert "Enable Proxy, Proxy Host, Port, Username, Password" in page
+    assert "The port is Squid's port (3128), not 443" in page
+    assert "NTP does not go through the proxy" in page
+    assert "may inspect TLS" in page
+    table = list(csv.reader(io.StringIO(sheet.to_csv(project))))
+    assert [row[2] for row in table[1:]] == [old.where, new.where]
+
+
+def test_the_software_is_saved_only_for_sensors_that_are_not_legacy(tmp_path):
+    project = make_project(Sensor("Old", "10.0.0.1"), Sensor("New", "10.0.0.2", software=Software.V22))
+    projectfile.save(project, tmp_path / "p.toml")
+    text = (tmp_path / "p.toml").read_text()
+    assert text.count("software") == 1
+    assert projectfile.load(tmp_path / "p.toml") == project
+    (tmp_path / "p.toml").write_text(text.replace('"22.x+"', '"21.9"'))
+    with pytest.raises(
+        projectfile.ProjectFileError, match=r"sensors\[2\]\.software: '21\.9' should be 'legacy' or '22\.x\+'"
+    ):
+        projectfile.load(tmp_path / "p.toml")
