@@ -121,6 +121,11 @@ class Lab:
         return self.tmp / "client_ed25519"
 
     @property
+    def cloud_delay(self) -> Path:
+        """Seconds the cloud waits before each TLS handshake (none unless a benchmark writes one)."""
+        return self.tmp / "cloud-delay"
+
+    @property
     def ca(self) -> Path:
         """The lab cloud's root certificate (curl trusts it in the sensors)."""
         return self.tmp / "cloud-root.pem"
@@ -198,7 +203,7 @@ class Lab:
         server = self.tmp / "cloud.py"
         server.write_text(
             textwrap.dedent(f"""
-            import http.server, ssl
+            import http.server, socket, ssl, time
             class H(http.server.BaseHTTPRequestHandler):
                 def do_GET(self):
                     body = b"azure-ok " + self.headers.get("Host", "").encode()
@@ -212,9 +217,21 @@ class Lab:
                 if name == "{INSPECTED}":
                     sock.context = inspected
             hub.sni_callback = by_name
-            srv = http.server.ThreadingHTTPServer(("{HOSTS["sp-cloud"]}", 443), H)
-            srv.socket = hub.wrap_socket(srv.socket, server_side=True)
-            srv.serve_forever()
+            class Server(http.server.ThreadingHTTPServer):
+                def finish_request(self, request, client_address):
+                    # In the connection's own thread: handshakes run side by side, each after the delay a
+                    # benchmark may set (a distant endpoint's round trips), as Azure's do.
+                    try:
+                        time.sleep(float(open("{self.cloud_delay}").read() or 0))
+                    except (OSError, ValueError):
+                        pass
+                    request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms ACK waits
+                    try:
+                        tls = hub.wrap_socket(request, server_side=True)
+                    except (OSError, ssl.SSLError):
+                        return
+                    self.RequestHandlerClass(tls, client_address, self)
+            Server(("{HOSTS["sp-cloud"]}", 443), H).serve_forever()
         """)
         )
         self.spawn("cloud", ["ip", "netns", "exec", "sp-cloud", "python3", str(server)])
