@@ -8,8 +8,7 @@ import re
 import shlex
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -32,7 +31,6 @@ class Cert:
     issuer: str
     key_id: str  # subject key identifier (hex), "" if it has none
     issuer_key_id: str  # authority key identifier (hex), "" if it has none
-    not_after: datetime
 
     @property
     def self_signed(self) -> bool:
@@ -61,7 +59,6 @@ class CheckResult:
     clock_offset: float  # this computer's clock minus the server's, in seconds
     seconds: float  # the whole check, as the engineer waits for it
     parent: str = ""  # host:port of the parent proxy the TLS checks went through
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -78,14 +75,14 @@ class CheckResult:
         )
 
 
-def script(project: Project, hosts: tuple[str, ...], passwords: Mapping[Kind, str], limit: int = LIMIT) -> str:
+def script(project: Project, hosts: tuple[str, ...], passwords: Mapping[Kind, str]) -> str:
     """The check for `hosts` as one script (the hosts go in as its arguments, checked first)."""
     for host in hosts:
         if problem := domain_problem(host) if not host.startswith(".") else "a wildcard":
             raise ValueError(f"cannot check {host!r}: {problem}")
     parent = project.proxy.parent
     settings = {
-        "limit": str(limit),
+        "limit": str(LIMIT),
         "parent_host": parent.host if parent else "",
         "parent_port": str(parent.port) if parent else "",
         "parent_user": parent.user if parent else "",
@@ -104,7 +101,6 @@ def check(
     passwords: Mapping[Kind, str] | None = None,
     *,
     roots: tuple[azure.Root, ...] | None = None,
-    limit: int = LIMIT,
 ) -> CheckResult:
     """Check every endpoint of `project` (and `extra`) from its proxy server, all at once; a chain counts
     as Azure's when it ends at one of `roots` (by default azure.AZURE_ROOTS)."""
@@ -118,8 +114,8 @@ def check(
     parent = project.proxy.parent
     if parent and parent.user and not (passwords or {}).get(Kind.PARENT):
         raise SecretNeeded(Kind.PARENT, f"the parent proxy login {parent.user}")
-    text = script(project, hosts, passwords or {}, limit)
-    result = session.run("bash -s -- " + shlex.join(hosts), text.encode(), timeout=limit * 4 + 30)
+    text = script(project, hosts, passwords or {})
+    result = session.run("bash -s -- " + shlex.join(hosts), text.encode(), timeout=LIMIT * 4 + 30)
     received = time.time()
     if not result.ok:
         raise BadServerAnswer(f"{shell.failure(result.returncode, 'the check')} failed: {result.stderr.strip()}")
@@ -247,7 +243,6 @@ def _cert(pem: str) -> Cert:
         issuer=_name(cert.issuer),
         key_id=_key_id(cert, x509.SubjectKeyIdentifier),
         issuer_key_id=_key_id(cert, x509.AuthorityKeyIdentifier),
-        not_after=cert.not_valid_after_utc,
     )
 
 
