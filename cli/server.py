@@ -251,7 +251,7 @@ def print_check(result: outbound.CheckResult) -> None:
     offset = result.clock_offset
     clock = f"the server's clock is {abs(offset):.1f} s {'behind' if offset > 0 else 'ahead of'} this computer's"
     print(f"clock: {result.clock_warning or clock}")
-    failed = sum(not e.ok for e in result.endpoints)
+    failed = len(result.failed)
     print(f"checked {len(result.endpoints)} endpoints in {result.seconds:.1f} s: "
           f"{len(result.endpoints) - failed} ok, {failed} failed")  # fmt: skip
 

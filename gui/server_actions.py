@@ -204,7 +204,7 @@ class ServerActions(QObject):
         w = self.window
         w.status_view.way_out.show_check(result)
         w.show_tab(w.status_view)
-        failed = sum(not e.ok for e in result.endpoints)
+        failed = len(result.failed)
         return f"The way out from {project.ssh.host}: " + (
             "every endpoint passes" if not failed else f"{failed} of {len(result.endpoints)} endpoints failed"
         )

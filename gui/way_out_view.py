@@ -36,7 +36,7 @@ class WayOutView(QWidget):
         self.hide()  # until a check ran
 
     def show_check(self, result: CheckResult) -> None:
-        failed = [e for e in result.endpoints if not e.ok]
+        failed = result.failed
         via = f" through the parent proxy {result.parent}" if result.parent else ""
         verdict = "every endpoint passes" if not failed else f"{plural(len(failed), 'endpoint')} failed"
         self.summary.setText(

@@ -61,8 +61,12 @@ class CheckResult:
     parent: str = ""  # host:port of the parent proxy the TLS checks went through
 
     @property
+    def failed(self) -> tuple[Endpoint, ...]:
+        return tuple(e for e in self.endpoints if not e.ok)
+
+    @property
     def ok(self) -> bool:
-        return all(e.ok for e in self.endpoints)
+        return not self.failed
 
     @property
     def clock_warning(self) -> str:
