@@ -8,6 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from cli import bundle as bundle_cli
 from cli import edit
 from cli import server as cli_server
 from cli.errors import CliError, UsageError
@@ -212,26 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_server.add_commands(sub, add)
     edit.add_commands(sub, add)
 
-    p = sub.add_parser(
-        "bundle",
-        help="download Squid and everything it needs as .deb files, for servers without a repository",
-        description="Run on a connected Debian or Ubuntu machine of the server's release and architecture. "
-        "Then: sensorproxy apply PROJECT --bundle DIR (or a zip of DIR).",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("dir", type=Path, metavar="DIR")
-    p.set_defaults(func=cmd_bundle)
+    bundle_cli.add_commands(sub, EPILOG)
     return parser
-
-
-def cmd_bundle(args: argparse.Namespace) -> int:
-    made = bundle.build(args.dir)
-    size = made.size / 1e6
-    print(
-        f"{len(made.packages)} packages ({size:.1f} MB) for {made.os_id} {made.os_version} ({made.arch}) in {args.dir}"
-    )
-    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

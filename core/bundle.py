@@ -1,27 +1,24 @@
 """Offline package bundles: Squid and every package it needs, as .deb files, for a server with no
-package repository in reach.
+package repository in reach (made by `core.bundle_build`).
 
-`build` runs on a connected Debian or Ubuntu machine of the server's release and architecture: apt
-resolves Squid's whole dependency closure as if nothing were installed (an empty dpkg status) and only
-downloads. It writes an apt index (`Packages`) of the files, so the server's apt can treat the bundle
-as a repository and take from it just what the server lacks, and a `bundle.json` manifest with the
-release, the architecture and each file's SHA-256, checked before anything is installed.
+A bundle is a folder (or a zip of one): the .deb files, an apt index of them (`Packages`), so the
+server's apt can treat the bundle as a repository and take from it just what the server lacks, and a
+`bundle.json` manifest with the release, the architecture and each file's SHA-256, checked before
+anything is installed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
-import subprocess
 import tempfile
-import urllib.parse
 import weakref
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import releases
+from core.fetch import sha256_of
 from core.remote.server import ServerState
 
 MANIFEST = "bundle.json"
@@ -61,83 +58,24 @@ class Bundle:
 
     def problem(self, state: ServerState) -> str | None:
         """Why this bundle cannot install on a server in `state`, or None."""
-        made_for = f"{self.os_id} {self.os_version} ({self.arch})"
-        server = f"{state.os_id} {state.os_version} ({state.arch})"
         if (self.os_id, self.os_version, self.arch) != (state.os_id, state.os_version, state.arch):
-            return f"the bundle is for {made_for}, but the server runs {server}; build one on a machine like the server"
+            server = releases.of_server(state.os_id, state.os_version)
+            remedy = (
+                f"make one with `sensorproxy bundle DIR --release {server.name} --arch {state.arch}`"
+                if server
+                else "sensorproxy makes bundles for " + ", ".join(r.title for r in releases.RELEASES.values())
+            )
+            made_for = _describe(self.os_id, self.os_version, self.arch)
+            runs = _describe(state.os_id, state.os_version, state.arch)
+            return f"the bundle is for {made_for}, but the server runs {runs}: {remedy}"
         if not any(p.name == "squid" for p in self.packages):
             return "the bundle has no squid package"
         return None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _package(path: Path) -> Package:
-    """name_version_arch.deb, as apt names downloads (the version's ':' written as %3a)."""
-    stem = path.name.removesuffix(".deb")
-    parts = stem.split("_")
-    if len(parts) != 3 or not path.name.endswith(".deb"):
-        raise BundleError(f"{path.name} is not named like a Debian package (name_version_arch.deb)")
-    name, version, arch = parts
-    return Package(path.name, name, urllib.parse.unquote(version), arch, _sha256(path))
-
-
-def _stanza(path: Path, package: Package) -> str:
-    """The package's control fields as dpkg-deb reads them, plus where the file is and its checksum."""
-    control = subprocess.run(["dpkg-deb", "--field", str(path)], capture_output=True, text=True, check=True).stdout
-    return f"{control.rstrip()}\nFilename: ./{package.file}\nSize: {path.stat().st_size}\nSHA256: {package.sha256}\n\n"
-
-
-def _os_release() -> dict[str, str]:
-    values = {}
-    for line in Path("/etc/os-release").read_text().splitlines():
-        key, _, value = line.partition("=")
-        values[key] = value.strip().strip('"')
-    return values
-
-
-def build(dest: Path) -> Bundle:
-    """Download Squid and its whole dependency closure into `dest` (Debian or Ubuntu, with apt)."""
-    if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
-        raise BundleError("building a bundle needs apt-get and dpkg: run it on Debian or Ubuntu like the server")
-    dest.mkdir(parents=True, exist_ok=True)
-    (dest / "partial").mkdir(exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", prefix="sensorproxy-empty-status.") as empty:
-        # An empty dpkg status: apt resolves as for a bare system, so the bundle holds everything.
-        proc = subprocess.run(
-            [
-                "apt-get", "install", "--download-only", "--no-install-recommends", "-y", "-q",
-                "-o", f"Dir::State::status={empty.name}",
-                "-o", f"Dir::Cache::archives={dest}",
-                "-o", "Debug::NoLocking=1",
-                "squid",
-            ],
-            capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, check=False,
-        )  # fmt: skip
-    shutil.rmtree(dest / "partial", ignore_errors=True)
-    (dest / "lock").unlink(missing_ok=True)
-    if proc.returncode != 0:
-        raise BundleError(f"apt-get could not download Squid (exit {proc.returncode}): {proc.stderr.strip()[-1500:]}")
-    release = _os_release()
-    arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
-    packages = tuple(_package(p) for p in sorted(dest.glob("*.deb")))
-    (dest / INDEX).write_text("".join(_stanza(dest / p.file, p) for p in packages))
-    manifest = {
-        "format": FORMAT,
-        "os_id": release.get("ID", ""),
-        "os_version": release.get("VERSION_ID", ""),
-        "arch": arch,
-        "packages": [p.__dict__ for p in packages],
-        "index_sha256": _sha256(dest / INDEX),
-    }
-    (dest / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
-    return load(dest)
+def _describe(os_id: str, os_version: str, arch: str) -> str:
+    known = releases.of_server(os_id, os_version)
+    return f"{known.title} {known.name} ({arch})" if known else f"{os_id} {os_version} ({arch})"
 
 
 def load(path: Path) -> Bundle:
@@ -164,7 +102,7 @@ def load(path: Path) -> Bundle:
 def _load_folder(path: Path) -> Bundle:
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
-        raise BundleError(f"{path} has no {MANIFEST}; make bundles with `sensorproxy bundle DIR`")
+        raise BundleError(f"{path} has no {MANIFEST}; make bundles with `sensorproxy bundle DIR --release NAME`")
     try:
         data = json.loads(manifest_path.read_text())
         packages = tuple(Package(**p) for p in data["packages"])
@@ -173,11 +111,11 @@ def _load_folder(path: Path) -> Bundle:
         raise BundleError(f"{manifest_path} is damaged ({exc})") from None
     if data.get("format") != FORMAT:
         raise BundleError(f"{manifest_path} has format {data.get('format')!r}; this sensorproxy reads {FORMAT}")
-    if not (path / INDEX).is_file() or _sha256(path / INDEX) != bundle.index_sha256:
+    if not (path / INDEX).is_file() or sha256_of(path / INDEX) != bundle.index_sha256:
         raise BundleError(f"{path / INDEX} is missing or damaged; copy the bundle again")
     for p in packages:
         if Path(p.file).name != p.file or not (path / p.file).is_file():
             raise BundleError(f"{p.file} is listed in {MANIFEST} but missing from {path}")
-        if _sha256(path / p.file) != p.sha256:
+        if sha256_of(path / p.file) != p.sha256:
             raise BundleError(f"{p.file} does not match its checksum in {MANIFEST}; copy the bundle again")
     return bundle

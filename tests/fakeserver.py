@@ -88,13 +88,19 @@ state=$FAKE_ROOT/fake
 for arg in "$@"; do
   case "$arg" in
     update)
-      if [ -e "$state/no-repository" ]; then
-        echo "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease" \
+      if [ -e "$state/no-repository" ]; then  # as apt 2.6 says it: warnings, and exit 0
+        echo "Err:1 http://deb.debian.org/debian bookworm InRelease"
+        echo "  Temporary failure resolving 'deb.debian.org'"
+        echo "Reading package lists..."
+        echo "W: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease " \
           " Temporary failure resolving 'deb.debian.org'" >&2
-        exit 100
+        echo "W: Some index files failed to download. They have been ignored, or old ones used instead." >&2
+        exit 0
       fi
-      echo "Reading package lists..."; exit 0 ;;
-    install) cp "$state/squid" "$FAKE_ROOT/bin/squid"; echo "Setting up squid (5.7-2) ..."; exit 0 ;;
+      echo "Hit:1 http://deb.debian.org/debian bookworm InRelease"; echo "Reading package lists..."; exit 0 ;;
+    install)
+      echo "$*" > "$state/apt-install-args"
+      cp "$state/squid" "$FAKE_ROOT/bin/squid"; echo "Setting up squid (5.7-2) ..."; exit 0 ;;
   esac
 done
 echo "fake apt-get: unexpected arguments: $*" >&2; exit 2

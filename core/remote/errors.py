@@ -107,6 +107,12 @@ class CommandFailed(RemoteError):
         super().__init__(f"{what} failed (exit {returncode}){detail}")
 
 
+class RepositoryUnreachable(RemoteError):
+    """Squid is not installed and apt on the server reaches no repository that has it."""
+
+    title = "The server cannot install Squid"
+
+
 class UnsupportedServer(RemoteError):
     title = "This server is not supported"
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import bcrypt
 
-from core import accesslog, logs, shacrypt, squid
+from core import accesslog, logs, releases, shacrypt, squid
 from core.bundle import INDEX, Bundle
 from core.model import DEFAULT_PORT, Project, plural
 from core.remote import server, shell
@@ -30,6 +30,7 @@ from core.remote.errors import (
     Cancelled,
     CommandFailed,
     RemoteError,
+    RepositoryUnreachable,
     SecretNeeded,
     ServerLocked,
     UnsupportedServer,
@@ -391,6 +392,10 @@ class Run:
                 timeout=self.dpkg_timeout + 900,
                 on_line=on_line,
             )
+        if bundle is None and result.returncode == shell.Exit.REPO_UNREACHABLE:
+            unreachable = self._unreachable(state, result.stdout)
+            self.mark("install", Status.FAILED, str(unreachable))
+            raise unreachable
         if not result.ok:
             why = shell.failure(result.returncode, "the install")
             if bundle is not None and result.returncode == shell.Exit.APT_INSTALL:
@@ -408,6 +413,19 @@ class Run:
         self.mark("install", Status.CHANGED, f"installed Squid {state.squid_version}")
         self.emit(CancelNote(""))
         return state
+
+    def _unreachable(self, state: ServerState, output: str) -> RepositoryUnreachable:
+        """One sentence: which server cannot reach its repository, why, and the way round it."""
+        reasons = [
+            line.removeprefix("unreachable: ") for line in output.splitlines() if line.startswith("unreachable: ")
+        ]
+        known = releases.of_server(state.os_id, state.os_version)
+        why = reasons[-1] if reasons else "apt could not download from it"
+        return RepositoryUnreachable(
+            f"the {known.name if known else state.os_name} server {self.session.target.host} cannot reach its package "
+            f"repository ({why}): make a bundle with `sensorproxy bundle --release {known.name if known else 'NAME'}` "
+            "and apply with `--bundle`"
+        )
 
     def execute(self, plan: Plan, state: ServerState, login: tuple[str, str] | None = None) -> bool:
         """Run a plan's changes as one transaction on the server; True when anything changed. With

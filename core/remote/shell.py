@@ -81,6 +81,7 @@ class Exit(IntEnum):
     INSTALL_LOST = 16
     STAGE = 17
     SCRATCH = 18
+    REPO_UNREACHABLE = 19  # apt reached no package repository; nothing was changed
     BACKUP = 20
     WRITE = 21
     REJECTED = 30  # `squid -k parse` refused the new files; the previous ones are back
@@ -98,6 +99,7 @@ FAILURES = {
     Exit.INSTALL_LOST: "the install (its exit status was lost)",
     Exit.STAGE: f"staging the new files under {RUN_DIR}",
     Exit.SCRATCH: "making a temporary directory on the server",
+    Exit.REPO_UNREACHABLE: "reaching the server's package repository",
     Exit.BACKUP: f"backing up the files to {BACKUP_ROOT}",
     Exit.WRITE: "writing the new files",
     Exit.REJECTED: "squid -k parse",

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from core import bundle, squid
+from core.fetch import sha256_of
 from core.remote.errors import UnsupportedServer
 from core.remote.server import ServerState, install_bundle
 from core.remote.setup import Run
@@ -28,10 +29,10 @@ def make(folder: Path, os_version: str = "12", names: tuple[str, ...] = ("squid"
         deb = folder / f"{name}_5.7-2%3a1_amd64.deb"
         deb.write_bytes(f"package {name}".encode())
         packages.append({"file": deb.name, "name": name, "version": "5.7-2:1", "arch": "amd64",
-                         "sha256": bundle._sha256(deb)})  # fmt: skip
+                         "sha256": sha256_of(deb)})  # fmt: skip
     (folder / bundle.INDEX).write_text("Package: squid\n")
     manifest = {"format": 1, "os_id": "debian", "os_version": os_version, "arch": "amd64", "packages": packages,
-                "index_sha256": bundle._sha256(folder / bundle.INDEX)}  # fmt: skip
+                "index_sha256": sha256_of(folder / bundle.INDEX)}  # fmt: skip
     (folder / bundle.MANIFEST).write_text(json.dumps(manifest))
     return folder
 
@@ -80,10 +81,18 @@ def test_damaged_or_missing_files_are_named(tmp_path):
 def test_release_architecture_and_squid_must_match_the_server(tmp_path):
     other = bundle.load(make(tmp_path / "a", os_version="11"))
     assert other.problem(SERVER) == (
-        "the bundle is for debian 11 (amd64), but the server runs debian 12 (amd64); "
-        "build one on a machine like the server"
+        "the bundle is for Debian 11 bullseye (amd64), but the server runs Debian 12 bookworm (amd64): "
+        "make one with `sensorproxy bundle DIR --release bookworm --arch amd64`"
     )
-    assert bundle.load(make(tmp_path / "b")).problem(replace(SERVER, arch="arm64")) is not None
+    assert bundle.load(make(tmp_path / "b")).problem(replace(SERVER, arch="arm64")) == (
+        "the bundle is for Debian 12 bookworm (amd64), but the server runs Debian 12 bookworm (arm64): "
+        "make one with `sensorproxy bundle DIR --release bookworm --arch arm64`"
+    )
+    xenial = replace(SERVER, os_id="ubuntu", os_version="16.04")
+    assert bundle.load(make(tmp_path / "x")).problem(xenial) == (
+        "the bundle is for Debian 12 bookworm (amd64), but the server runs ubuntu 16.04 (amd64): sensorproxy makes "
+        "bundles for Debian 11, Debian 12, Debian 13, Ubuntu 18.04, Ubuntu 20.04, Ubuntu 22.04, Ubuntu 24.04"
+    )
     assert (
         bundle.load(make(tmp_path / "c", names=("squid-common",))).problem(SERVER) == "the bundle has no squid package"
     )
@@ -98,7 +107,7 @@ def test_a_mismatched_bundle_stops_the_install_before_anything_is_uploaded(tmp_p
             raise AssertionError("nothing may run")
 
     run = Run(NoSession(), squid.SquidLayout())  # type: ignore[arg-type]
-    with pytest.raises(UnsupportedServer, match="the bundle is for debian 11"):
+    with pytest.raises(UnsupportedServer, match="the bundle is for Debian 11 bullseye"):
         run.install(SERVER, bundle.load(make(tmp_path / "a", os_version="11")))
 
 

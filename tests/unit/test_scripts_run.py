@@ -14,7 +14,7 @@ import pytest
 
 from core.model import Sensor
 from core.remote import setup, shell
-from core.remote.errors import CommandFailed, ValidationFailed, VerifyFailed
+from core.remote.errors import CommandFailed, RepositoryUnreachable, ValidationFailed, VerifyFailed
 from core.remote.events import Status, StepEvent
 from core.remote.server import Login, Write, transaction
 from tests.conftest import make_project
@@ -114,15 +114,18 @@ def test_a_run_directory_that_cannot_be_made_is_said_as_such_with_the_scripts_ow
     assert "being changed by" not in message  # not mistaken for another run holding the lock
 
 
-def test_a_server_without_its_repository_says_apts_own_error(tmp_path):
+def test_a_server_without_its_repository_is_told_to_use_a_bundle_in_one_sentence(tmp_path):
     fake = FakeServer.make(tmp_path / "server", squid_installed=False)
     (fake.root / "fake/no-repository").touch()
     events: list = []
-    with pytest.raises(CommandFailed) as info:
+    with pytest.raises(RepositoryUnreachable) as info:
         apply(fake, events=events, dpkg_timeout=1)
-    assert info.value.returncode == shell.Exit.APT_UPDATE
-    assert str(info.value).startswith("apt-get update failed (exit 10): E: Failed to fetch")
+    assert str(info.value) == (
+        f"the bookworm server {LocalSession(fake).target.host} cannot reach its package repository (the mirror's "
+        "name does not resolve): make a bundle with `sensorproxy bundle --release bookworm` and apply with `--bundle`"
+    )
     assert ("install", Status.FAILED) in steps(events)
+    assert not (fake.root / "fake/apt-install-args").exists()  # it stopped before apt-get install
     assert not os.path.exists(fake.layout.dropin)
 
 
@@ -132,6 +135,10 @@ def test_an_install_then_the_change_in_one_apply(tmp_path):
     outcome = apply(fake, events=events, dpkg_timeout=1)
     assert outcome.changed
     assert ("install", Status.CHANGED) in steps(events)
+    # only what Squid needs: apt's recommends would bring a mail server onto a bullseye proxy
+    assert (fake.root / "fake/apt-install-args").read_text().split()[-4:] == [
+        "-y", "-q", "--no-install-recommends", "squid"
+    ]  # fmt: skip
     assert (fake.root / "var/log/squid/cache.log").read_text().count("Accepting HTTP Socket") == 1
 
 
