@@ -399,7 +399,7 @@ class Run:
         if not result.ok:
             why = shell.failure(result.returncode, "the install")
             if bundle is not None and result.returncode == shell.Exit.APT_INSTALL:
-                why = "installing from the bundle (apt-get --no-download)"
+                why = "installing from the bundle (apt-get, with the bundle as its only source)"
             # apt's own messages are in the log the script followed, that is on stdout
             error = CommandFailed(why, result.returncode, result.stderr or result.stdout[-2000:])
             self.mark("install", Status.FAILED, str(error))

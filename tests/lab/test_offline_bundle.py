@@ -1,69 +1,176 @@
-"""Squid from a package bundle on a server that reaches no package repository: the bundle is built on
-this machine (apt's download-only mode, while the registry is still in reach), Squid is purged, and an
-sshd inside a namespace with no route beyond the lab installs it and applies the project."""
+"""Offline bundles end to end: made on this machine (bookworm) with `sensorproxy bundle` for bullseye and
+trixie, from Debian's own signed files served on loopback, and applied to a server of each release whose
+namespace reaches no repository and has no Squid; the sensors tunnel through it and dpkg is clean. Tampered
+files and a bad signature are refused by name, and a server with no repository in reach is told, in one
+sentence, to use a bundle.
+
+The loopback mirror replays Debian's archive: a file it lacks is fetched once from deb.debian.org as set-up
+(like the release roots) and kept in /var/cache/sensorproxy-tests; sensorproxy itself only talks to
+127.0.0.1. Indexes are kept for a few hours, as the security archive's InRelease is valid for days only."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
+import time
+import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from core import bundle
+from core import bundle, squid
 from core.remote import setup
-from core.remote.events import LogEvent, Status, StepEvent
+from core.remote.errors import RepositoryUnreachable
+from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSession
-from tests.lab.lab import HOSTS, Lab, sh
+from tests.archive_mirror import Server, serve
+from tests.lab.lab import Lab, sh
+from tests.lab.releases import CACHE, SERVERS, SQUID, chroot, release_server
 from tests.lab.test_apply import ALLOWED, DENIED, codes
 from tests.lab.test_cli import cli
 
 pytestmark = pytest.mark.lab
-OFFLINE_PORT = 2223
+UPSTREAM = "http://deb.debian.org"  # the set-up's source: Debian's archive, the registry this machine may use
+INDEX_HOURS = 6
 
 
-def test_bundle_installs_squid_without_any_network(lab: Lab, known_hosts, tmp_path: Path):
-    folder = tmp_path / "bundle"
-    built = cli(tmp_path, "bundle", str(folder))
+class DebianReplay(Server):
+    """Serves /debian/… and /debian-security/… from the cache, filling it from Debian on a miss."""
+
+    def source(self, path: str) -> bytes | None:
+        if not path.startswith(("debian/", "debian-security/")) or ".." in path:
+            return None
+        local = CACHE / "debian-mirror" / path
+        fresh = "/pool/" in f"/{path}" or (local.is_file() and time.time() - local.stat().st_mtime < INDEX_HOURS * 3600)
+        if not (local.is_file() and fresh):
+            try:
+                with urllib.request.urlopen(f"{UPSTREAM}/{path}", timeout=120) as answer:  # noqa: S310
+                    data = answer.read()
+            except urllib.error.HTTPError as exc:
+                if exc.code == 404:
+                    return None
+                raise
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.with_suffix(".part").write_bytes(data)
+            local.with_suffix(".part").replace(local)
+        return local.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def debian():
+    with serve(CACHE, DebianReplay) as server:
+        yield server
+
+
+def make_bundle(tmp: Path, debian: Server, release: str, *extra: str):
+    # This machine's Debian mirror no longer carries bullseye-security's packages (Debian 11's LTS ended
+    # in August 2026): that bundle is made without it, as the command's own hint says.
+    security = ["--no-security"] if release == "bullseye" else ["--security-mirror", f"{debian.url}/debian-security"]
+    return cli(tmp, "bundle", str(tmp / release), "--release", release, "--mirror", f"{debian.url}/debian", *security,
+               *extra)  # fmt: skip
+
+
+def without_repository(lab: Lab, release: str) -> Path:
+    """The server's root with no package source at all: the lab's local repository is gone too."""
+    root = lab.tmp / f"{release}-root"
+    shutil.rmtree(root / "srv" / "repo")
+    (root / "etc" / "apt" / "sources.list").write_text("")
+    return root
+
+
+@pytest.mark.parametrize("release", ["bullseye", "trixie"])
+def test_a_bundle_made_here_installs_squid_where_no_repository_is_in_reach(lab: Lab, tmp_path, debian, release):
+    built = make_bundle(tmp_path, debian, release)
     assert built.returncode == 0, built.stderr
-    assert "packages" in built.stdout
-    archive = Path(shutil.make_archive(str(tmp_path / "bundle"), "zip", folder))
-    offline = bundle.load(archive)  # checksums are checked here too
-    assert any(p.name == "squid" for p in offline.packages)
+    assert f"for Debian {'11' if release == 'bullseye' else '13'} {release} (amd64)" in built.stdout
+    assert "verified: signed by Debian" in built.stdout
+    offline = bundle.load(tmp_path / release)
+    assert any(p.name == "squid" and p.version.startswith(SQUID[release]) for p in offline.packages)
+    assert not [p for p, _ in debian.asked if not p.startswith(("debian/", "debian-security/"))]
 
-    routes = sh("ip", "-n", "sp-offline", "route").stdout
-    assert "default" not in routes  # the server's namespace reaches the lab subnet and nothing else
-    assert routes.strip().startswith("172.30.77.0/24")
-
-    lab.stop_squid()  # Squid will run in the offline server's namespace; none may be left in this one
-    subprocess.run(
-        ["apt-get", "purge", "-y", "-q", "squid"],
-        check=True, capture_output=True, timeout=300,
-        env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-    )  # fmt: skip
-    assert not Path("/usr/sbin/squid").exists()
-    lab.start_sshd("offline-sshd", OFFLINE_PORT, lab.tmp / "host_ed25519", netns="sp-offline")
-    try:
-        target = replace(lab.target(), host=HOSTS["sp-offline"], port=OFFLINE_PORT)
-        fp = lab.fingerprint(lab.tmp / "host_ed25519.pub")
-        project = replace(lab.project("sp-s1"), ssh=target)
-        events: list = []
-        with SshSession(target, known_hosts, {}, accept_fingerprint=fp) as session:
-            outcome = setup.apply(project, session, {}, emit=events.append, bundle=offline)
+    known = KnownHosts(tmp_path / "known_hosts")
+    fingerprint = lab.fingerprint(lab.tmp / "host_ed25519.pub")
+    with release_server(lab, release) as ip:
+        root = without_repository(lab, release)
+        assert not (root / "usr/sbin/squid").exists()
+        assert "default" not in sh("ip", "-n", SERVERS[release], "route").stdout  # it reaches the lab only
+        target = replace(lab.target(), host=ip, port=22)
+        project = replace(lab.project("sp-s1"), ssh=target, site=f"Offline {release}")
+        with SshSession(target, known, {}, accept_fingerprint=fingerprint) as session:
+            outcome = setup.apply(project, session, {}, bundle=offline)
+            state = setup.probe(session, squid.SquidLayout())
         assert outcome.changed
-        install = [e for e in events if isinstance(e, StepEvent) and e.step == "install"]
-        assert install[-1].status is Status.CHANGED
-        logs = [e.line for e in events if isinstance(e, LogEvent) and e.step == "install"]
-        assert any("from the bundle; nothing is downloaded" in line for line in logs), logs
-        assert Path("/usr/sbin/squid").exists()
-        assert any(c.startswith("sftp: put") for c in session.commands)
-        # Squid now runs in the offline server's namespace, on its address.
-        assert codes(lab.curl("sp-s1", proxy_ip=HOSTS["sp-offline"])) == ALLOWED
-        assert codes(lab.curl("sp-s2", proxy_ip=HOSTS["sp-offline"])) == DENIED
-        assert not list(Path("/var/cache").glob("sensorproxy-bundle.*"))
-        assert not list(Path("/tmp").glob("sensorproxy-upload-*"))
+        assert (state.squid_version or "").startswith(SQUID[release])
+        assert codes(lab.curl("sp-s1", proxy_ip=ip)) == ALLOWED
+        assert codes(lab.curl("sp-s2", proxy_ip=ip)) == DENIED
+        audit = chroot(root, "dpkg --audit && apt-get check -q=2")
+        assert audit.returncode == 0, audit.stdout + audit.stderr
+        assert audit.stdout.strip() == ""  # dpkg --audit: nothing half-installed or unconfigured
+        assert not list((root / "var/cache").glob("sensorproxy-bundle.*"))
+
+
+def test_a_server_of_another_release_refuses_the_bundle_before_installing(lab: Lab, tmp_path, debian):
+    built = make_bundle(tmp_path, debian, "bullseye")
+    assert built.returncode == 0, built.stderr
+    known = KnownHosts(tmp_path / "known_hosts")
+    with release_server(lab, "trixie") as ip:
+        root = without_repository(lab, "trixie")
+        target = replace(lab.target(), host=ip, port=22)
+        project = replace(lab.project("sp-s1"), ssh=target)
+        with SshSession(target, known, {}, accept_fingerprint=lab.fingerprint(lab.tmp / "host_ed25519.pub")) as s:
+            with pytest.raises(Exception, match="the bundle is for Debian 11 bullseye") as info:
+                setup.apply(project, s, {}, bundle=bundle.load(tmp_path / "bullseye"))
+            assert not any(c.startswith("sftp: put") for c in s.commands)
+        assert "the server runs Debian 13 trixie (amd64): make one with `sensorproxy bundle DIR --release trixie" in (
+            str(info.value)
+        )
+        assert not (root / "usr/sbin/squid").exists()
+
+
+@pytest.mark.parametrize("what", ["deb", "index", "signature"])
+def test_tampered_files_and_a_bad_signature_are_refused_by_name(tmp_path, debian, what):
+    if what == "deb":  # squid's own .deb, whatever its version is today
+        (tmp_path / "good").mkdir()
+        debian.asked.clear()  # the module's other tests asked for other releases' squid
+        assert make_bundle(tmp_path / "good", debian, "trixie").returncode == 0
+        path = next(p for p, _ in debian.asked if "/s/squid/squid_" in p and p.endswith(".deb"))
+        debian.replaced[path] = (debian.source(path) or b"")[:-1] + b"!"
+    elif what == "index":  # another suite's index in its place
+        path = "debian/dists/trixie/main/binary-amd64/Packages.xz"
+        debian.replaced[path] = debian.source(path.replace("trixie", "trixie-updates")) or b""
+    else:
+        path = "debian/dists/trixie/InRelease"
+        debian.replaced[path] = (debian.source(path) or b"").replace(b"Codename: trixie", b"Codename: trixiE")
+    try:
+        refused = make_bundle(tmp_path, debian, "trixie")
     finally:
-        lab.stop_squid()  # the next test starts it again in the server's own namespace
-        lab.kill("offline-sshd")
-        lab.kill_namespace("sp-offline")
+        debian.replaced.clear()
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"sensorproxy: {path.split('/', 1)[1]} "), refused.stderr
+    said = "is not signed by the archive's keys" if what == "signature" else "does not match the SHA-256"
+    assert said in refused.stderr
+    assert not (tmp_path / "trixie").exists()  # nothing is kept
+
+
+def test_a_server_that_reaches_no_repository_is_told_to_use_a_bundle(lab: Lab, tmp_path):
+    known = KnownHosts(tmp_path / "known_hosts")
+    with release_server(lab, "bullseye") as ip:
+        root = without_repository(lab, "bullseye")
+        # Its own mirror, as a site's server has; the name cannot resolve (no resolver answers on its loopback),
+        # so no query leaves the namespace.
+        (root / "etc/apt/sources.list").write_text("deb http://deb.debian.org/debian bullseye main\n")
+        (root / "etc/resolv.conf").write_text("nameserver 127.0.0.1\n")
+        target = replace(lab.target(), host=ip, port=22)
+        project = replace(lab.project("sp-s1"), ssh=target)
+        fingerprint = lab.fingerprint(lab.tmp / "host_ed25519.pub")
+        with (
+            SshSession(target, known, {}, accept_fingerprint=fingerprint) as s,
+            pytest.raises(RepositoryUnreachable) as info,
+        ):
+            setup.apply(project, s, {})
+        assert str(info.value) == (
+            f"the bullseye server {ip} cannot reach its package repository (the mirror's name does not resolve): "
+            "make a bundle with `sensorproxy bundle --release bullseye` and apply with `--bundle`"
+        )
+        assert not (root / "usr/sbin/squid").exists()
+        assert not (root / "etc/squid").exists()  # nothing was changed

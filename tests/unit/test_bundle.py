@@ -113,7 +113,9 @@ def test_a_mismatched_bundle_stops_the_install_before_anything_is_uploaded(tmp_p
 
 def test_the_install_script_never_downloads_and_refuses_odd_file_names():
     script = install_bundle([("ab" * 32, "Packages"), ("cd" * 32, "squid_5.7-2%3a1_amd64.deb")])
-    assert "--no-download" in script
+    # apt's only source is the bundle: the server's lists and sources are never read
+    assert 'Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts="$dir/parts"' in script
+    assert 'Dir::State::Lists="$dir/lists"' in script
     assert "sha256sum -c" in script
     assert "deb [trusted=yes] file:" in script  # the bundle is apt's only source for this install
     with pytest.raises(ValueError, match="unexpected file name"):
