@@ -13,6 +13,7 @@ from core.model import Project
 from gui.project_files import CSV_FILTER
 
 if TYPE_CHECKING:
+    from gui.bundle_dialog import BundleDialog
     from gui.main_window import MainWindow
 
 SHEET_FILTER = "PDF (*.pdf);;CSV (*.csv)"
@@ -21,6 +22,7 @@ SHEET_FILTER = "PDF (*.pdf);;CSV (*.csv)"
 class Exports:
     def __init__(self, window: MainWindow) -> None:
         self.w = window
+        self.bundle_dialog: BundleDialog | None = None
 
     def export_csv(self) -> None:
         if path := self._ask_path("Export sensors as CSV", "sensors.csv", CSV_FILTER):
@@ -127,6 +129,14 @@ class Exports:
         data = kit.build(project, passwords, made=now_stamp())
         done = f"Offline kit written to {path}; on the server run: sudo sh apply.sh"
         return self._export(path, lambda: atomicfile.write_bytes(path, data), done)
+
+    def make_bundle(self) -> None:
+        """Squid's packages for a server with no repository in reach, made on this computer."""
+        from gui.bundle_dialog import BundleDialog
+
+        if self.bundle_dialog is None:
+            self.bundle_dialog = BundleDialog(self.w, use=lambda folder: self.w.panel.bundle.setText(str(folder)))
+        self.bundle_dialog.open()
 
     def _source(self) -> str:
         return self.w.path.name if self.w.path else "an unsaved project"

@@ -42,6 +42,7 @@ def build(window: MainWindow) -> None:
     action(window, file_menu, "Export commissioning &sheet…", None, exports.export_sheet)
     action(window, file_menu, "&Print commissioning sheet…", QKeySequence.StandardKey.Print, exports.print_sheet)
     action(window, file_menu, "Export offline &kit…", None, exports.export_kit)
+    action(window, file_menu, "Make offline package &bundle…", None, exports.make_bundle)
     file_menu.addSeparator()
     action(window, file_menu, "&Quit", QKeySequence.StandardKey.Quit, window.close)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.server
 import lzma
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -92,7 +93,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body) - start))
         self.end_headers()
         cut = self.server.cut.pop(path, None)
-        self.wfile.write(body[start:cut])
+        if path in self.server.slow:  # a little at a time, for a download someone stops
+            for at in range(start, len(body), 16384):
+                self.wfile.write(body[at : at + 16384])
+                time.sleep(self.server.slow[path])
+        else:
+            self.wfile.write(body[start:cut])
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -102,6 +108,7 @@ class Server(http.server.ThreadingHTTPServer):
         self.asked: list[tuple[str, str | None]] = []
         self.replaced: dict[str, bytes] = {}  # path -> other bytes served in its place
         self.cut: dict[str, int] = {}  # path -> the next transfer of it stops after this many bytes
+        self.slow: dict[str, float] = {}  # path -> seconds to wait after each 16 KiB of it
 
     def source(self, path: str) -> bytes | None:
         file = (self.root / path).resolve()

@@ -33,6 +33,7 @@ from core.remote.server import RemoteFile, ServerState  # noqa: E402
 from core.remote.setup import ServerStatus, managed_rules, plan_apply  # noqa: E402
 from core.secret_kind import Kind  # noqa: E402
 from gui import theme  # noqa: E402
+from gui.bundle_dialog import BundleDialog, Progress  # noqa: E402
 from gui.dialogs import LoginDialog  # noqa: E402
 from gui.main_window import MainWindow  # noqa: E402
 from gui.project_files import empty_project  # noqa: E402
@@ -200,6 +201,14 @@ def main() -> None:
 
     window.status_view.way_out.show_check(way_out())
     shoot(window, "10-way-out")
+
+    # File ▸ Make offline package bundle…, half-way through its downloads.
+    making = BundleDialog(window)
+    making.release.setCurrentIndex(making.release.findData("bullseye"))
+    making.folder.setText(str(Path.home() / "bundles" / "bullseye"))
+    making._busy(True)
+    making._progress(Progress(12_300_000, 21_800_000, "pool/main/s/squid/squid_4.13-10+deb11u3_amd64.deb"))
+    shoot_dialog(making, "11-bundle")
 
     os.environ[theme.THEME_ENV] = "dark"
     theme.apply(app)

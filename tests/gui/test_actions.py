@@ -122,6 +122,14 @@ def export_kit(w: Walk, trigger: Callable[[], None]) -> None:
     assert "sensorproxy-kit/apply.sh" in zipfile.ZipFile(target).namelist()
 
 
+def make_bundle(w: Walk, trigger: Callable[[], None]) -> None:
+    trigger()
+    dialog = QApplication.activeModalWidget()
+    assert dialog is not None
+    assert dialog.windowTitle() == "Make offline package bundle"
+    dialog.close()  # what making one does is tests/gui/test_bundle_dialog.py's
+
+
 def quit_(w: Walk, trigger: Callable[[], None]) -> None:
     trigger()
     assert not w.window.isVisible()
@@ -218,6 +226,7 @@ ACTIONS: dict[str, tuple[Callable[[Walk, Callable[[], None]], None], bool, bool]
     "Export commissioning sheet…": (export_sheet, False, False),
     "Print commissioning sheet…": (print_sheet, False, True),
     "Export offline kit…": (export_kit, False, False),
+    "Make offline package bundle…": (make_bundle, False, False),
     "Quit": (quit_, False, True),
     "Undo": (undo, False, True),
     "Redo": (redo, False, True),
