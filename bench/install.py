@@ -19,11 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.measure import row_s  # noqa: E402
-from core import bundle  # noqa: E402
+from core import bundle_build  # noqa: E402
 from core.remote import setup  # noqa: E402
 from core.remote.hostkeys import KnownHosts  # noqa: E402
 from core.remote.session import SshSession  # noqa: E402
+from tests.archive_mirror import serve  # noqa: E402
+from tests.lab.debian_mirror import DebianReplay  # noqa: E402
 from tests.lab.lab import HOSTS, Lab, sh  # noqa: E402
+from tests.lab.releases import CACHE  # noqa: E402
 
 RUNS = 3
 OFFLINE_PORT = 2225
@@ -45,7 +48,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             known = KnownHosts(Path(tmp) / "known_hosts")
             fp = lab.fingerprint(lab.tmp / "host_ed25519.pub")
-            offline = bundle.build(Path(tmp) / "bundle")
+            with serve(CACHE, DebianReplay) as debian:  # Debian's own files, replayed on loopback
+                offline = bundle_build.build(
+                    Path(tmp) / "bundle", "bookworm", mirror=f"{debian.url}/debian",
+                    security_mirror=f"{debian.url}/debian-security", cache=Path(tmp) / "cache",
+                ).bundle  # fmt: skip
             project = lab.project("sp-s1")
             offline_target = replace(project.ssh, host=HOSTS["sp-offline"], port=OFFLINE_PORT)
             subprocess.run(["apt-get", "install", "--download-only", "-y", "-q", "squid"], check=True,

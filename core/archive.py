@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from pathlib import Path
 
 import pysequoia
@@ -46,19 +47,29 @@ class Suite:
         return f"{self.base}/dists/{self.name}/{path}"
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: a release's index makes 60,000 of them, and frozen ones cost twice
 class Package:
-    fields: dict[str, str]
-    stanza: str  # as the archive's index gives it
-    base: str  # the archive it comes from
+    """One stanza of an index; its fields are read when first asked for (most never are)."""
 
-    @property
-    def name(self) -> str:
-        return self.fields["Package"]
+    name: str
+    stanza: str  # as the archive's index gives it, ending with a newline
+    base: str  # the archive it comes from
+    index: str  # the index's path, for messages
+
+    @cached_property
+    def fields(self) -> dict[str, str]:
+        fields = dict(FIELD.findall(self.stanza))
+        if not {"Package", "Version", "Filename", "Size", "SHA256"} <= fields.keys():
+            raise ArchiveError(f"{self.index}: {self.name} lacks its version, file or checksum")
+        return fields
 
     @property
     def version(self) -> str:
         return self.fields["Version"]
+
+    def has(self, line: str) -> bool:
+        """Whether the stanza has this whole line (a cheap test before any field is read)."""
+        return f"\n{line}\n" in self.stanza
 
     def wanted(self) -> fetch.Wanted:
         path = self.fields["Filename"]
@@ -143,22 +154,29 @@ def packages(cache: fetch.Cache, source: Suite, component: str, arch: str) -> li
             digest, size = source.files[path]
             name = f"dists/{source.name}/{path}"
             [local] = cache.get([fetch.Wanted(source.url(path), name, digest, size)])
-            text = unpack(local.read_bytes()).decode("utf-8", "replace")
-            return parse(text, source.base, name)
+            # Kept unpacked beside the checked file: decompressing a release's index costs most of a second.
+            unpacked = local.with_name(f"{local.name}.unpacked")
+            if not unpacked.is_file():
+                work = unpacked.with_name(f"{unpacked.name}.part")
+                work.write_bytes(unpack(local.read_bytes()))
+                work.replace(unpacked)
+            return parse(unpacked.read_bytes().decode("utf-8", "replace"), source.base, name)
     if not any(p.startswith(f"{component}/") for p in source.files):
         return []  # a suite may lack a component (an empty -updates): nothing to take from it
     raise ArchiveError(f"dists/{source.name}/{folder} has no Packages index for {arch}")
 
 
 def parse(text: str, base: str, name: str) -> list[Package]:
+    """The index's stanzas, each with its name; no other field is read yet."""
     found = []
     for stanza in text.split("\n\n"):
         if not (stanza := stanza.strip("\n")):
             continue
-        fields = dict(FIELD.findall(stanza))
-        if not {"Package", "Version", "Filename", "Size", "SHA256"} <= fields.keys():
-            raise ArchiveError(f"{name}: a package without its name, version, file or checksum: {stanza[:80]!r}")
-        found.append(Package(fields, stanza, base))
+        if not stanza.startswith("Package: "):
+            raise ArchiveError(f"{name}: a stanza that does not begin with its Package field: {stanza[:80]!r}")
+        found.append(
+            Package(stanza[9 : stanza.find("\n") if "\n" in stanza else None].strip(), f"{stanza}\n", base, name)
+        )
     return found
 
 

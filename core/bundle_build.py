@@ -88,7 +88,7 @@ def _write(dest: Path, rel: releases.Release, arch: str, debs: list[tuple[archiv
         for p, local in debs:
             file = deb_name(p)
             shutil.copyfile(local, work / file)
-            stanzas.append(re.sub(r"^Filename:.*$", f"Filename: ./{file}", p.stanza, count=1, flags=re.M) + "\n\n")
+            stanzas.append(re.sub(r"^Filename:.*$", f"Filename: ./{file}", p.stanza, count=1, flags=re.M) + "\n")
             listed.append(Package(file, p.name, p.version, p.fields.get("Architecture", ""), p.fields["SHA256"]))
         (work / INDEX).write_text("".join(stanzas))
         manifest = {

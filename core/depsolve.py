@@ -8,6 +8,7 @@ are read and versions compared by python-debian, Debian's own library."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from debian.debian_support import version_compare
 from core.archive import Package
 
 RELATIONS = ("Pre-Depends", "Depends")
+PROVIDES = re.compile(r"^Provides:[ \t]*(.*)$", re.M)
 
 
 class DependencyError(Exception):
@@ -68,7 +70,7 @@ def _newest(packages: Iterable[Package], arch: str) -> dict[str, Package]:
     """Each package's candidate: its highest version across the suites, as apt picks by default."""
     best: dict[str, Package] = {}
     for p in packages:
-        if p.fields.get("Architecture") not in (arch, "all"):
+        if not (p.has(f"Architecture: {arch}") or p.has("Architecture: all")):
             continue
         held = best.get(p.name)
         if held is None or version_compare(p.version, held.version) > 0:
@@ -76,28 +78,37 @@ def _newest(packages: Iterable[Package], arch: str) -> dict[str, Package]:
     return best
 
 
-def _provides(candidates: dict[str, Package]) -> dict[str, list[tuple[Package, str | None]]]:
-    provided: dict[str, list[tuple[Package, str | None]]] = {}
-    for p in candidates.values():
-        if field := p.fields.get("Provides"):
-            for need in (alt for group in _alternatives(field, p) for alt in group):
-                provided.setdefault(need.name, []).append((p, need.version if need.op == "=" else None))
-    return provided
-
-
 class _Archive:
     """One release's candidates, and what satisfies a relation among them."""
 
     def __init__(self, available: Iterable[Package], arch: str) -> None:
         self.candidates = _newest(available, arch)
-        self.provided = _provides(self.candidates)
+        # Who provides what, by name only: a Provides line is read in full when a relation asks for one
+        # of its names (a few per closure).
+        self.provides: dict[str, list[tuple[Package, str]]] = {}
+        for p in self.candidates.values():
+            if "\nProvides:" in p.stanza and (m := PROVIDES.search(p.stanza)):
+                for entry in m[1].split(","):
+                    self.provides.setdefault(entry.split("(")[0].split(":")[0].strip(), []).append((p, m[1]))
+        self.providers: dict[str, list[tuple[Package, str | None]]] = {}
+
+    def provided(self, name: str) -> list[tuple[Package, str | None]]:
+        """The packages that provide `name`, each with the version it provides (None: unversioned)."""
+        if name not in self.providers:
+            found = []
+            for p, line in self.provides.get(name, ()):
+                found += [
+                    (p, n.version if n.op == "=" else None) for g in _alternatives(line, p) for n in g if n.name == name
+                ]
+            self.providers[name] = sorted(found, key=lambda pg: pg[0].name)
+        return self.providers[name]
 
     def ways(self, need: Need) -> list[Package]:
         """The packages that would satisfy `need`: the real one first, then its providers by name."""
         found = []
         if (real := self.candidates.get(need.name)) is not None and _meets(real.version, need):
             found.append(real)
-        for p, given in sorted(self.provided.get(need.name, ()), key=lambda pg: pg[0].name):
+        for p, given in self.provided(need.name):
             if need.op is None or (given is not None and _meets(given, need)):
                 found.append(p)
         return found
@@ -140,11 +151,7 @@ def closure(available: Iterable[Package], arch: str, roots: tuple[str, ...] = ("
     if missing:
         raise DependencyError(f"the release's index has no {', '.join(missing)} for {arch}")
     # What every server has: the Essential and required packages, with what they depend on themselves.
-    essential = [
-        n
-        for n, p in archive.candidates.items()
-        if p.fields.get("Priority") == "required" or p.fields.get("Essential") == "yes"
-    ]
+    essential = [n for n, p in archive.candidates.items() if p.has("Priority: required") or p.has("Essential: yes")]
     base, _ = archive.resolve(essential, set())
     chosen, relied = archive.resolve(roots, set(base))
     return Closure(tuple(sorted(chosen.values(), key=lambda p: p.name)), tuple(sorted(relied)))

@@ -4,15 +4,12 @@ namespace reaches no repository and has no Squid; the sensors tunnel through it 
 files and a bad signature are refused by name, and a server with no repository in reach is told, in one
 sentence, to use a bundle.
 
-The loopback mirror replays Debian's archive: a file it lacks is fetched once from deb.debian.org as set-up
-(like the release roots) and kept in /var/cache/sensorproxy-tests; sensorproxy itself only talks to
-127.0.0.1. Indexes are kept for a few hours, as the security archive's InRelease is valid for days only."""
+Debian's archive is replayed on loopback (tests/lab/debian_mirror.py): sensorproxy itself only talks to
+127.0.0.1."""
 
 from __future__ import annotations
 
 import shutil
-import time
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,36 +21,13 @@ from core.remote.errors import RepositoryUnreachable
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSession
 from tests.archive_mirror import Server, serve
+from tests.lab.debian_mirror import DebianReplay
 from tests.lab.lab import Lab, sh
 from tests.lab.releases import CACHE, SERVERS, SQUID, chroot, release_server
 from tests.lab.test_apply import ALLOWED, DENIED, codes
 from tests.lab.test_cli import cli
 
 pytestmark = pytest.mark.lab
-UPSTREAM = "http://deb.debian.org"  # the set-up's source: Debian's archive, the registry this machine may use
-INDEX_HOURS = 6
-
-
-class DebianReplay(Server):
-    """Serves /debian/… and /debian-security/… from the cache, filling it from Debian on a miss."""
-
-    def source(self, path: str) -> bytes | None:
-        if not path.startswith(("debian/", "debian-security/")) or ".." in path:
-            return None
-        local = CACHE / "debian-mirror" / path
-        fresh = "/pool/" in f"/{path}" or (local.is_file() and time.time() - local.stat().st_mtime < INDEX_HOURS * 3600)
-        if not (local.is_file() and fresh):
-            try:
-                with urllib.request.urlopen(f"{UPSTREAM}/{path}", timeout=120) as answer:  # noqa: S310
-                    data = answer.read()
-            except urllib.error.HTTPError as exc:
-                if exc.code == 404:
-                    return None
-                raise
-            local.parent.mkdir(parents=True, exist_ok=True)
-            local.with_suffix(".part").write_bytes(data)
-            local.with_suffix(".part").replace(local)
-        return local.read_bytes()
 
 
 @pytest.fixture(scope="module")
