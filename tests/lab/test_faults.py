@@ -18,7 +18,7 @@ import pytest
 from core import projectfile, squid
 from core.model import Project
 from core.remote import setup
-from core.remote.errors import CommandFailed, RemoteError, ValidationFailed, VerifyFailed
+from core.remote.errors import CommandFailed, RemoteError, RepositoryUnreachable, ValidationFailed, VerifyFailed
 from core.remote.events import TITLES, Status, StepEvent
 from core.remote.hostkeys import KnownHosts
 from core.remote.session import SshSession
@@ -229,10 +229,14 @@ def test_unreachable_repository_is_a_clear_error_and_changes_nothing(lab: Lab, k
         FIGURES["faults injected"] += 1
         with (
             SshSession(target, known_hosts, {}, accept_fingerprint=fp) as session,
-            pytest.raises(CommandFailed) as failed,
+            pytest.raises(RepositoryUnreachable) as failed,
         ):
             setup.apply(replace(lab.project("sp-s1"), ssh=target), session, {})
-        assert "apt-get" in str(failed.value)
+        assert str(failed.value) == (
+            f"the bookworm server {HOSTS['sp-offline']} cannot reach its package repository "
+            "(the mirror's name does not resolve): make a bundle with `sensorproxy bundle --release bookworm` "
+            "and apply with `--bundle`"
+        )
         assert not Path("/usr/sbin/squid").exists()
         assert {p: p.read_bytes() for p in Path("/etc/squid").rglob("*") if p.is_file()} == before
         FIGURES["faults survived"] += 1
