@@ -6,7 +6,6 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from core import releases
 
@@ -66,29 +65,3 @@ def cmd_archive_keys(args: argparse.Namespace) -> int:
             expires = f"expires {key.expires:%Y-%m-%d}" if key.expires else "does not expire"
             print(f"  {key.fingerprint}  {expires}  {key.user_id}")
     return 0
-
-
-def add_commands(sub: Any, epilog: str) -> None:
-    p = sub.add_parser(
-        "bundle",
-        help="download Squid and everything it needs for a server's release, for servers without a repository",
-        description="Runs on any computer with internet (Windows or Linux; no apt, dpkg or gpg needed): "
-        "fetches the release's signed package index, checks it against the archive keys sensorproxy ships "
-        "(see archive-keys), and every .deb against it. An interrupted run continues where it stopped. "
-        "Then: sensorproxy apply PROJECT --bundle DIR (or a zip of DIR).",
-        epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("dir", type=Path, metavar="DIR", help="where the bundle goes (an empty folder or an earlier bundle)")
-    p.add_argument("--release", required=True, choices=list(releases.RELEASES), help="the server's release")
-    p.add_argument("--arch", default="amd64", choices=releases.ARCHES, help="the server's architecture (amd64)")
-    p.add_argument("--mirror", metavar="URL", help="the release's archive (default: Debian's or Ubuntu's own)")
-    p.add_argument("--security-mirror", metavar="URL", help="Debian's security archive, when not the default")
-    p.add_argument(
-        "--no-security", action="store_true", help="leave security updates out (for a mirror that lacks them)"
-    )
-    p.add_argument("--keyring", type=Path, metavar="FILE", help="trust these OpenPGP keys instead (a site's mirror)")
-    p.set_defaults(func=cmd_bundle)
-    about = "print the archive keys bundles are checked against: where they came from, when they expire"
-    p = sub.add_parser("archive-keys", help=about, description=about)
-    p.set_defaults(func=cmd_archive_keys)

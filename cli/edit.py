@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 import difflib
 import re
-from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from core import endpoint_list, projectfile
+from core import endpoint_list, project_keys, projectfile
 from core.model import InvalidProject, ParentProxy, Problem, Project, Sensor, Software, plural, sensor_label, validate
 
 SETTING = re.compile(r"(?P<key>[a-z_.]+)\s*(?P<op>\+=|-=|=)(?P<value>.*)", re.DOTALL)
@@ -24,12 +23,6 @@ ALIASES = {"site": "site.name"}
 
 class EditError(ValueError):
     """A setting that cannot be applied as written; nothing was saved."""
-
-
-def settable_keys() -> list[str]:
-    keys = [f"{table}.{key}" for table, known in projectfile.KNOWN_KEYS.items()
-            if table not in ("", "sensors") for key in known if key != "parent"]  # fmt: skip
-    return sorted([*keys, "proxy.parent"])
 
 
 def _convert(key: str, current: Any, text: str) -> Any:
@@ -53,10 +46,10 @@ def apply_setting(data: dict[str, Any], setting: str) -> None:
     if not m:
         raise EditError(f"{setting!r} is not KEY=VALUE (or KEY+=VALUE, KEY-=VALUE for lists)")
     key, op, text = ALIASES.get(m["key"], m["key"]), m["op"], m["value"]
-    if key not in settable_keys():
-        same_name = [k for k in settable_keys() if k.rsplit(".", 1)[-1] == key.rsplit(".", 1)[-1]]
-        close = same_name or difflib.get_close_matches(key, settable_keys(), n=1)
-        hint = f"; did you mean {close[0]}?" if close else f"; settable: {', '.join(settable_keys())}"
+    if key not in project_keys.settable():
+        same_name = [k for k in project_keys.settable() if k.rsplit(".", 1)[-1] == key.rsplit(".", 1)[-1]]
+        close = same_name or difflib.get_close_matches(key, project_keys.settable(), n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; settable: {', '.join(project_keys.settable())}"
         raise EditError(f"{key!r} is not a project setting{hint}")
     if key == "proxy.parent":
         if op != "=" or text.strip().lower() not in {"none", "off", ""}:
@@ -120,7 +113,8 @@ def cmd_sensor(args: argparse.Namespace) -> int:
     project = projectfile.load(path)
     sensors = list(project.sensors)
     if args.action == "add":
-        new = Sensor(args.name, args.address, not args.disabled, args.notes, Software(args.software))
+        software = Software(args.software) if args.software else Software.LEGACY
+        new = Sensor(args.name, args.address, not args.disabled, args.notes, software)
         sensors.append(new)
         done = f"added {sensor_label(len(sensors), new.name)}"
     else:
@@ -151,39 +145,3 @@ def cmd_allowlist(args: argparse.Namespace) -> int:
         _save_if_valid(project, replace(project, proxy=replace(project.proxy, allowlist=merged.allowlist)), path)
     print(f"{path}: {merged.summary()}")
     return 0
-
-
-def add_commands(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], add: Callable[[str, str], argparse.ArgumentParser]
-) -> None:
-    p = add("set", "change project settings: KEY=VALUE, and KEY+=VALUE or KEY-=VALUE for lists")
-    p.add_argument("settings", nargs="+", metavar="KEY=VALUE", help=f"settings: {', '.join(settable_keys())}")
-    p.set_defaults(func=cmd_set)
-
-    p = sub.add_parser("allowlist", help="add a site's list of Azure endpoints to the destinations")
-    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    a = actions.add_parser(
-        "import", help="add the host names of FILE (one per line, or a JSON list), skipping those already let through"
-    )
-    a.add_argument("project", type=Path, metavar="PROJECT")
-    a.add_argument("file", type=Path, metavar="FILE")
-    a.set_defaults(func=cmd_allowlist)
-
-    p = sub.add_parser("sensor", help="add, remove, enable or disable sensors", description="Change the sensor list.")
-    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
-    a = actions.add_parser("add", help="add a sensor")
-    a.add_argument("project", type=Path, metavar="PROJECT")
-    a.add_argument("name", metavar="NAME")
-    a.add_argument("address", metavar="ADDRESS", help="an IP address, or a subnet like 10.20.0.0/28")
-    a.add_argument("--notes", default="", help="free text shown in the table and on the sheet")
-    a.add_argument("--disabled", action="store_true", help="add it switched off")
-    a.add_argument(
-        "--software", choices=[v.value for v in Software], default=Software.LEGACY.value,
-        help="what the sensor runs: its settings page on the commissioning sheet (default: legacy)",
-    )  # fmt: skip
-    a.set_defaults(func=cmd_sensor)
-    for action, what in (("remove", "remove"), ("enable", "switch on"), ("disable", "switch off")):
-        a = actions.add_parser(action, help=f"{what} sensors, named by name or address")
-        a.add_argument("project", type=Path, metavar="PROJECT")
-        a.add_argument("names", nargs="+", metavar="SENSOR")
-        a.set_defaults(func=cmd_sensor)

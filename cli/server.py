@@ -6,10 +6,10 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
 from cli.errors import CliError, UsageError
+from cli.prompts import ask, can_confirm, confirm, secrets, warn
 from core import accesslog, bundle, credentials, projectfile
 from core.model import Project, domain_problem, require_valid
 from core.remote import events, outbound, setup
@@ -28,40 +28,6 @@ MARKS = {
 }
 
 
-def _ask(question: str) -> bool:
-    return sys.stdin.isatty() and input(f"{question} [y/N] ").strip().lower() in {"y", "yes"}
-
-
-def can_confirm(args: argparse.Namespace, question: str) -> None:
-    """Before connecting: with neither --yes nor a terminal to ask on, the command line is incomplete
-    (exit 2), rather than a silent no after the connection."""
-    if not args.yes and not sys.stdin.isatty():
-        raise UsageError(
-            f"{question.rstrip('?')}: this changes the server, and there is no terminal to ask on: pass --yes"
-        )
-
-
-def confirm(args: argparse.Namespace, question: str) -> bool:
-    """--yes, or a yes typed on the terminal."""
-    can_confirm(args, question)
-    return args.yes or _ask(question)
-
-
-def secrets(path: Path) -> credentials.Secrets:
-    """Keyring, environment, then the terminal (when there is one) for every secret of this command."""
-    return credentials.Secrets(_prompt if sys.stdin.isatty() else None, path=path, warn=_warn)
-
-
-def _prompt(asks: dict[Kind, str], refused: str) -> credentials.Answer:
-    if refused:
-        _warn(refused)
-    return credentials.Answer({kind: getpass.getpass(f"{what}: ") for kind, what in asks.items()})
-
-
-def _warn(text: str) -> None:
-    print(f"sensorproxy: {text}", file=sys.stderr)
-
-
 def connect(project: Project, found: credentials.Secrets, accept: str | None, *, confirm: bool) -> SshSession:
     """Connect, asking for whatever secret the server turns out to need (again, when it refuses one), and
     for host-key trust."""
@@ -71,8 +37,8 @@ def connect(project: Project, found: credentials.Secrets, accept: str | None, *,
             session.connect()
             return session
         except HostKeyUnknown as exc:
-            _warn(str(exc))
-            if accept is not None or not confirm or not _ask(f"Trust {exc.key_type} {exc.fingerprint}?"):
+            warn(str(exc))
+            if accept is not None or not confirm or not ask(f"Trust {exc.key_type} {exc.fingerprint}?"):
                 raise
             accept = exc.fingerprint
         except RemoteError as exc:
@@ -289,50 +255,3 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     credentials.store(kind, project, secret)
     print(f"stored {credentials.identity(kind, project)}")
     return 0
-
-
-def add_commands(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], add: Callable[[str, str], argparse.ArgumentParser]
-) -> None:
-    p = add("plan", "check mode: show the steps and diffs an apply would make; changes nothing")
-    p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
-    p.set_defaults(func=cmd_plan)
-
-    p = add("apply", "install and configure Squid on the server, then verify it")
-    p.add_argument(
-        "--yes", action="store_true", help="do not ask (needed when there is no terminal); never trusts a host key"
-    )
-    p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
-    p.add_argument(
-        "--bundle", type=Path, metavar="DIR|ZIP", help="install Squid from this bundle, without network (see `bundle`)"
-    )
-    p.set_defaults(func=cmd_apply)
-
-    p = add("check", "from the proxy server: DNS, TCP 443 and TLS to each Azure endpoint; exit 1 if any fails")
-    p.add_argument("--host", action="append", metavar="NAME", help="also check this host name (repeatable)")
-    p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
-    p.set_defaults(func=cmd_check)
-
-    p = add("status", "what the server runs and which sensors its rules allow")
-    p.add_argument("--sensors", action="store_true", help="also each sensor's last connection, from the access log")
-    p.set_defaults(func=cmd_status)
-
-    p = add("rollback", "put back the files from before the last change")
-    p.add_argument("--factory", action="store_true", help="go back to squid.conf.factory instead")
-    p.add_argument("--yes", action="store_true", help="do not ask (needed when there is no terminal)")
-    p.set_defaults(func=cmd_rollback)
-
-    p = add("remove", "delete sensorproxy's rules from the server; Squid keeps running")
-    p.add_argument("--yes", action="store_true", help="do not ask (needed when there is no terminal)")
-    p.set_defaults(func=cmd_remove)
-
-    p = sub.add_parser(
-        "credentials",
-        help="store, delete or list secrets in the OS keyring",
-        description="Secrets are read from a prompt, or from stdin when it is not a terminal; "
-        "never from the command line.",
-    )
-    p.add_argument("action", choices=["set", "delete", "status"])
-    p.add_argument("project", type=Path, metavar="PROJECT")
-    p.add_argument("kind", nargs="?", choices=[k.value for k in Kind])
-    p.set_defaults(func=cmd_credentials)

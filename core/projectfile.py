@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import tomli
 import tomli_w
 
 from core import atomicfile
 from core.model import DEFAULT_PORT, AuthMethod, ParentProxy, Project, ProxySettings, Sensor, Software, SshTarget
+from core.project_keys import KNOWN_KEYS
 
 SCHEMA = 1
 
@@ -104,11 +106,9 @@ def _looks_like_csv(text: str) -> bool:
 
 def loads(text: str, path: Path = Path("<project>")) -> Project:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        message = re.sub(r"\s*\(at line.*\)", "", str(exc)) or "malformed TOML"
-        raise ProjectFileError(path, f"not valid TOML: {message}", int(m[1]) if m else None) from None
+        data = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
+        raise ProjectFileError(path, f"not valid TOML: {exc.msg or 'malformed TOML'}", exc.lineno) from None
     return from_dict(data, path, text)
 
 
@@ -116,7 +116,11 @@ class _Reader:
     """Typed access to the parsed TOML that reports the line of a wrong field."""
 
     def __init__(self, path: Path, text: str) -> None:
-        self.path, self.lines = path, text.splitlines()
+        self.path, self.text = path, text
+
+    @cached_property  # split only to report a wrong field: reading a good file never needs it
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
 
     def line_of(self, table: str, key: str, index: int | None = None) -> int | None:
         header = f"[[{table}]]" if index is not None else f"[{table}]"
@@ -176,30 +180,6 @@ class _Reader:
 _KIND_NAMES = {str: "text", int: "a whole number", bool: "true or false", list: "a list", dict: "a table"}
 
 
-# Every key a project file may hold, per table: anything else is a typo to report, not to ignore.
-KNOWN_KEYS: dict[str, frozenset[str]] = {
-    "": frozenset({"schema", "site", "ssh", "proxy", "sensors"}),
-    "site": frozenset({"name"}),
-    "ssh": frozenset({"host", "port", "user", "auth", "key_path", "sudo"}),
-    "proxy": frozenset(
-        {
-            "port",
-            "auth_enabled",
-            "auth_user",
-            "connect_only",
-            "allowlist_enabled",
-            "allowlist",
-            "parent",
-            "allow_wide_ranges",
-            "sensor_host",
-            "endpoints",
-        }
-    ),
-    "proxy.parent": frozenset({"host", "port", "user"}),
-    "sensors": frozenset({"name", "address", "enabled", "notes", "software"}),
-}
-
-
 def _check_keys(r: _Reader, data: dict[str, Any]) -> None:
     tables: list[tuple[str, Any, int | None]] = [("", data, None)]
     tables += [(t, data.get(t), None) for t in ("site", "ssh", "proxy")]
@@ -210,6 +190,8 @@ def _check_keys(r: _Reader, data: dict[str, Any]) -> None:
     for table, values, index in tables:
         if not isinstance(values, dict):
             continue
+        if values.keys() <= KNOWN_KEYS[table]:
+            continue
         for key in values:
             if key not in KNOWN_KEYS[table]:
                 close = difflib.get_close_matches(key, sorted(KNOWN_KEYS[table]), n=1, cutoff=0.6)
@@ -219,6 +201,23 @@ def _check_keys(r: _Reader, data: dict[str, Any]) -> None:
                     place = f"in sensor {index + 1}"
                 line = r.line_of(table, key, index) if table else r.top_line_of(key)
                 raise ProjectFileError(r.path, f"{key!r} {place}: unknown key{hint}", line)
+
+
+_SOFTWARE = {v.value: v for v in Software}
+
+
+def _sensor(r: _Reader, s: dict[str, Any], i: int) -> Sensor:
+    software = r.get(s, "sensors", "software", str, Software.LEGACY.value, index=i)
+    if software not in _SOFTWARE:
+        choices = " or ".join(repr(v) for v in _SOFTWARE)
+        raise r.fail("sensors", "software", f"{software!r} should be {choices}", index=i)
+    return Sensor(
+        name=r.get(s, "sensors", "name", str, index=i),
+        address=r.get(s, "sensors", "address", str, index=i),
+        enabled=r.get(s, "sensors", "enabled", bool, True, index=i),
+        notes=r.get(s, "sensors", "notes", str, "", index=i),
+        software=_SOFTWARE[software],
+    )
 
 
 def from_dict(data: dict[str, Any], path: Path, text: str = "") -> Project:
@@ -265,19 +264,18 @@ def from_dict(data: dict[str, Any], path: Path, text: str = "") -> Project:
     for i, s in enumerate(sensors_raw):
         if not isinstance(s, dict):
             raise ProjectFileError(path, f"sensors[{i + 1}] should be a [[sensors]] table")
-        software = r.get(s, "sensors", "software", str, Software.LEGACY.value, index=i)
-        if software not in {v.value for v in Software}:
-            choices = " or ".join(repr(v.value) for v in Software)
-            raise r.fail("sensors", "software", f"{software!r} should be {choices}", index=i)
-        sensors.append(
-            Sensor(
-                name=r.get(s, "sensors", "name", str, index=i),
-                address=r.get(s, "sensors", "address", str, index=i),
-                enabled=r.get(s, "sensors", "enabled", bool, True, index=i),
-                notes=r.get(s, "sensors", "notes", str, "", index=i),
-                software=Software(software),
-            )
-        )
+        name, address, enabled, notes = s.get("name"), s.get("address"), s.get("enabled", True), s.get("notes", "")
+        software = s.get("software", Software.LEGACY.value)
+        if (
+            type(name) is str
+            and type(address) is str
+            and type(enabled) is bool
+            and type(notes) is str
+            and (type(software) is str and software in _SOFTWARE)
+        ):
+            sensors.append(Sensor(name, address, enabled, notes, _SOFTWARE[software]))
+        else:  # the same reading, field by field, to say which one is wrong and on which line
+            sensors.append(_sensor(r, s, i))
     return Project(
         site=r.get(site, "site", "name", str),
         ssh=SshTarget(

@@ -29,6 +29,9 @@ def test_frozen_cli_answers_and_renders_the_example(built, tmp_path):
     rendered = run([str(built / "sensorproxy"), "render", str(EXAMPLE)], home=tmp_path)
     assert rendered.returncode == 0, rendered.stderr
     assert "\n192.168.40.11/32 # sensor Boiler%20house" in rendered.stdout
+    keys = run([str(built / "sensorproxy"), "archive-keys"], home=tmp_path)  # a command imported when it runs
+    assert keys.returncode == 0, keys.stderr
+    assert "debian: debian-archive-keyring.pgp" in keys.stdout
 
 
 def test_frozen_window_shows_and_exits(built, tmp_path):

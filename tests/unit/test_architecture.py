@@ -158,3 +158,69 @@ def test_every_type_ignore_says_why():
             if not reasons and not lines[i - 1].strip().startswith("#"):
                 unexplained.append(f"{path.relative_to(ROOT)}:{i + 1}")
     assert unexplained == []
+
+
+# What a command that never touches a server must not load (issue 21: `--version` took 0.56 s with them).
+SERVER_ONLY = ("paramiko", "keyring", "bcrypt", "cryptography", "nacl", "core.remote.session")
+LOCAL_COMMANDS = [
+    ["--version"],
+    ["--help"],
+    ["apply", "--help"],
+    ["validate", "{example}"],
+    ["render", "{example}"],
+    ["export-csv", "{example}", "{tmp}/sensors.csv"],
+    ["sheet", "{example}", "{tmp}/sheet.csv"],
+]
+
+
+def test_commands_that_touch_no_server_load_no_ssh_keyring_or_bcrypt(tmp_path):
+    example = ROOT / "resources" / "example" / "north-plant.toml"
+    results = []
+    for argv in LOCAL_COMMANDS:
+        args = [a.format(example=example, tmp=tmp_path) for a in argv]
+        code = (
+            "import sys\n"
+            "from cli.main import main\n"
+            f"try:\n    code = main({args!r})\nexcept SystemExit as exc:\n    code = exc.code\n"
+            f"print('exit', code, sorted(m for m in {SERVER_ONLY!r} if m in sys.modules))\n"
+        )
+        env = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
+        results.append((argv[0], proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr))
+    assert results == [(argv[0], "exit 0 []") for argv in LOCAL_COMMANDS]
+
+
+def test_version_loads_only_the_parser():
+    code = (
+        "import sys\nfrom cli.main import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('core', 'cli')))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == str(
+        ["cli", "cli.errors", "cli.main", "cli.parser", "core", "core.project_keys", "core.secret_kind"]
+    )
+
+
+def test_every_command_names_a_function_that_exists():
+    """Commands are imported when they run: a misspelt name would only fail when someone runs it."""
+    import argparse
+    import importlib
+
+    from cli.parser import build_parser
+
+    def funcs(parser: argparse.ArgumentParser) -> list[str]:
+        found = [parser.get_default("func")] if parser.get_default("func") else []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    found += funcs(child)
+        return found
+
+    names = funcs(build_parser())
+    missing = [
+        n
+        for n in names
+        if not callable(getattr(importlib.import_module(f"cli.{n.split(':')[0]}"), n.split(":")[1], None))
+    ]
+    assert len(names) >= 20
+    assert missing == []

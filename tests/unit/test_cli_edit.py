@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cli.edit import settable_keys
 from cli.main import main
 from core import projectfile
 from core.model import DEFAULT_ALLOWLIST
+from core.project_keys import settable as settable_keys
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "resources" / "example" / "north-plant.toml"

@@ -21,6 +21,7 @@ from core.model import (
     text_problem,
     validate,
     validate_sensors,
+    wide_range_problem,
 )
 from tests.conftest import make_project
 
@@ -277,3 +278,45 @@ def test_the_ascii_shortcut_skips_only_text_every_character_check_passes():
         assert not ch.isspace() or ch == " "
     assert text_problem("Pump 7 (hall B)", what="name", max_len=64, required=True) is None
     assert "quotes" in (text_problem("Pump 'B'", what="name", max_len=64, required=True) or "")
+
+
+def _span_by_ipaddress(address: str) -> tuple[int, int, int]:
+    net = ipaddress.ip_network(address, strict=True)
+    return net.version, int(net.network_address), int(net.broadcast_address)
+
+
+@given(
+    st.lists(
+        st.one_of(st.integers(0, 300).map(str), st.sampled_from(["00", "01", "007", "256", "", " 1", "١", "1e1"])),
+        min_size=1,
+        max_size=5,
+    ).map(".".join)
+    | st.ip_addresses(v=4).map(str)
+)
+@example("0.0.0.0")
+@example("255.255.255.255")
+@example("1.2.3.04")
+def test_reading_an_ipv4_address_without_ipaddress_agrees_with_it(address):
+    """The fast path for plain IPv4 addresses accepts and reads exactly what ipaddress does."""
+    from core import model
+
+    model._span.cache_clear()
+    try:
+        expected: tuple[int, int, int] | None = _span_by_ipaddress(address)
+    except ValueError:
+        expected = None
+    try:
+        got: tuple[int, int, int] | None = model._span(address)
+    except ValueError:
+        got = None
+    assert got == expected
+
+
+@pytest.mark.parametrize("address", ["10.0.0.0/15", "10.0.0.0/16", "10.0.0.1", "fd00::/47", "fd00::/48", "fd00::1"])
+def test_wide_ranges_are_told_by_their_prefix(address):
+    net = ipaddress.ip_network(address)
+    wide = net.prefixlen < (16 if net.version == 4 else 48)  # WIDEST_IPV4_PREFIX, WIDEST_IPV6_PREFIX
+    message = wide_range_problem(address)
+    assert (message is not None) == wide
+    if wide:
+        assert f"covers {net.num_addresses:,} addresses" in message
