@@ -9,33 +9,10 @@ import importlib
 import sys
 from collections.abc import Callable
 
-from cli.errors import UsageError
+from cli.errors import UsageError, one_line
 from cli.parser import build_parser
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-# The errors a command reports in one line, without a traceback, by the module that defines them. A module
-# that was never imported cannot have raised its error, so looking them up imports nothing.
-ONE_LINE_ERRORS = {
-    "cli.errors": ("CliError",),
-    "cli.edit": ("EditError",),
-    "core.sheet": ("SheetError",),
-    "core.model": ("InvalidProject",),
-    "core.projectfile": ("ProjectFileError",),
-    "core.csvio": ("CsvImportError",),
-    "core.squid": ("SquidConfigError",),
-    "core.credentials": ("MissingSecret", "NoSecureStorage"),
-    "core.bundle": ("BundleError",),
-}
-
-
-def _one_line(exc: Exception) -> bool:
-    return any(
-        isinstance(exc, getattr(sys.modules[module], name))
-        for module, names in ONE_LINE_ERRORS.items()
-        if module in sys.modules
-        for name in names
-    )
 
 
 def _command(name: str) -> Callable[..., int]:
@@ -52,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         logs.start(verbose=args.verbose)
     except OSError as exc:  # no log is no reason not to work
         print(f"sensorproxy: no log: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-    logs.log.info("sensorproxy %s %s", args.command, getattr(args, "project", "") or "")
+    projects = getattr(args, "project", None) or []
+    named = " ".join(map(str, projects if isinstance(projects, list) else [projects]))
+    logs.log.info("sensorproxy %s %s", args.command, named)
     try:
         code: int = _command(args.func)(args)
         return code
@@ -63,20 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         print("sensorproxy: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        from core.remote.errors import RemoteError
-
-        if isinstance(exc, RemoteError):
-            logs.log.warning("%s: %s", exc.title, exc)
-            print(f"sensorproxy: {exc.title}: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        if _one_line(exc):
-            logs.log.warning("%s", exc)
-            print(f"sensorproxy: {exc}", file=sys.stderr)
-            return EXIT_FAILED
-        if isinstance(exc, OSError):
-            print(f"sensorproxy: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_FAILED
-        raise
+        line = one_line(exc)
+        if line is None:
+            raise
+        logs.log.warning("%s", line)
+        print(f"sensorproxy: {line}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import argparse
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from core import __version__, project_keys
 from core.secret_kind import Kind
@@ -26,6 +26,9 @@ Passwords never go on the command line.
 if TYPE_CHECKING:  # argparse's generic is for type checkers only
     Subcommands: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
     Add: TypeAlias = Callable[[str, str], argparse.ArgumentParser]
+
+    class AddSites(Protocol):
+        def __call__(self, name: str, help_text: str, *, several: bool = ...) -> argparse.ArgumentParser: ...
 
 
 class Choices:
@@ -75,6 +78,12 @@ def _parse_ssh(value: str) -> tuple[str, str, int]:
     return m[1], host, int(m[3] or 22)
 
 
+def _count(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of sites from 1 to 64")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sensorproxy",
@@ -88,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, help_text: str, *, several: bool = False) -> argparse.ArgumentParser:
         p = sub.add_parser(
             name,
             help=help_text,
@@ -96,7 +105,21 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.add_argument("project", type=Path, metavar="PROJECT", help="the project file (.toml)")
+        if several:
+            p.add_argument(
+                "project", type=Path, nargs="+", metavar="PROJECT",
+                help="the project file (.toml); several: one site each, on its own connection",
+            )  # fmt: skip
+            p.add_argument(
+                "--parallel", type=_count, default=1, metavar="N",
+                help="with several projects, run N sites at once (default 1: one after the other)",
+            )  # fmt: skip
+            p.add_argument(
+                "--accept-host-key", action="append", metavar="[HOST=]SHA256:…",
+                help="trust this host key fingerprint on first contact (repeatable: HOST=SHA256:… per site)",
+            )  # fmt: skip
+        else:
+            p.add_argument("project", type=Path, metavar="PROJECT", help="the project file (.toml)")
         return p
 
     _local_commands(add)
@@ -152,29 +175,26 @@ def _local_commands(add: Add) -> None:
     p.set_defaults(func="local:cmd_render")
 
 
-def _server_commands(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], add: Callable[[str, str], argparse.ArgumentParser]
-) -> None:
-    p = add("plan", "check mode: show the steps and diffs an apply would make; changes nothing")
-    p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
+def _server_commands(sub: Subcommands, add: AddSites) -> None:
+    p = add("plan", "check mode: show the steps and diffs an apply would make; changes nothing", several=True)
     p.set_defaults(func="server:cmd_plan")
 
-    p = add("apply", "install and configure Squid on the server, then verify it")
+    p = add("apply", "install and configure Squid on the server, then verify it", several=True)
     p.add_argument(
         "--yes", action="store_true", help="do not ask (needed when there is no terminal); never trusts a host key"
     )
-    p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
     p.add_argument(
         "--bundle", type=Path, metavar="DIR|ZIP", help="install Squid from this bundle, without network (see `bundle`)"
     )
     p.set_defaults(func="server:cmd_apply")
 
-    p = add("check", "from the proxy server: DNS, TCP 443 and TLS to each Azure endpoint; exit 1 if any fails")
+    p = add(
+        "check", "from the proxy server: DNS, TCP 443 and TLS to each Azure endpoint; exit 1 if any fails", several=True
+    )
     p.add_argument("--host", action="append", metavar="NAME", help="also check this host name (repeatable)")
-    p.add_argument("--accept-host-key", metavar="SHA256:…", help="trust this host key fingerprint on first contact")
     p.set_defaults(func="server:cmd_check")
 
-    p = add("status", "what the server runs and which sensors its rules allow")
+    p = add("status", "what the server runs and which sensors its rules allow", several=True)
     p.add_argument("--sensors", action="store_true", help="also each sensor's last connection, from the access log")
     p.set_defaults(func="server:cmd_status")
 

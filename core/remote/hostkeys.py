@@ -8,6 +8,7 @@ HostKeyChanged, and nothing here ever replaces a pinned key.
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from core import atomicfile
 from core.model import SshTarget
 from core.paths import config_dir
 from core.remote.errors import HostKeyChanged, HostKeyUnknown, KnownHostsDamaged
+
+# Pinning reads, adds to and rewrites the file: several sites connecting at once (`--parallel`) would
+# otherwise each write back what they read, and all but one new key would be lost.
+_PINNING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -55,11 +60,12 @@ class KnownHosts:
         client.set_missing_host_key_policy(_Policy(self, target, accept))
 
     def pin(self, name: str, key: paramiko.PKey) -> None:
-        app, _ = self._load()
-        app.add(name, key.get_name(), key)
-        self.app_file.parent.mkdir(parents=True, exist_ok=True)
-        lines = [f"{n} {t} {k.get_base64()}\n" for n in app for t, k in app[n].items()]
-        atomicfile.write_text(self.app_file, "".join(lines))
+        with _PINNING:
+            app, _ = self._load()
+            app.add(name, key.get_name(), key)
+            self.app_file.parent.mkdir(parents=True, exist_ok=True)
+            lines = [f"{n} {t} {k.get_base64()}\n" for n in app for t, k in app[n].items()]
+            atomicfile.write_text(self.app_file, "".join(lines))
 
 
 class _Policy(paramiko.MissingHostKeyPolicy):

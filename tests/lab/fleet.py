@@ -1,0 +1,116 @@
+"""Many proxy servers at once, for multi-site runs: each an overlay of one release root with Squid
+installed, run chrooted in its own network namespace on the lab's bridge with its own sshd (and, once
+applied, its own Squid). The root is unpacked and Squid installed into it once; a server is then an empty
+upper layer, so twenty of them take seconds and a few megabytes each."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.lab.lab import BRIDGE, CLOUD_HOSTS, LAB_NET, Lab, lab_ip, sh, wait_port
+from tests.lab.releases import chroot, release_root
+
+FIRST = 150  # fleet server n has the lab address .(FIRST + n)
+MOST = 40
+
+
+def namespace(n: int) -> str:
+    return f"sp-fleet{n}"
+
+
+def _lower(lab: Lab, release: str) -> Path:
+    """The release's root with Squid installed from its own /srv/repo (not started: policy-rc.d)."""
+    lower = lab.tmp / f"fleet-{release}-lower"
+    if (lower / "usr" / "sbin" / "squid").exists():
+        return lower
+    shutil.rmtree(lower, ignore_errors=True)
+    lower.mkdir()
+    subprocess.run(["tar", "-C", str(lower), "-xf", str(release_root(release))], check=True, timeout=600)
+    (lower / "usr" / "sbin" / "policy-rc.d").write_text("#!/bin/sh\nexit 101\n")
+    (lower / "usr" / "sbin" / "policy-rc.d").chmod(0o755)
+    done = chroot(lower, "apt-get update -qq && apt-get install -y -qq --no-install-recommends squid")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    (lower / "usr" / "sbin" / "policy-rc.d").unlink()
+    ssh = lower / "etc" / "ssh"
+    shutil.copy(lab.tmp / "host_ed25519", ssh / "lab_host_ed25519")
+    (ssh / "lab_host_ed25519").chmod(0o600)
+    (lower / "root" / ".ssh").mkdir(mode=0o700, exist_ok=True)
+    shutil.copy(lab.client_key.with_suffix(".pub"), lower / "root" / ".ssh" / "authorized_keys")
+    with open(lower / "etc" / "hosts", "a") as hosts:  # Squid on these servers resolves the lab's cloud
+        hosts.write("".join(f"{ip} {name}\n" for name, ip in CLOUD_HOSTS.items()))
+    return lower
+
+
+@contextmanager
+def fleet(lab: Lab, count: int, release: str = "trixie") -> Iterator[list[str]]:
+    """`count` servers of `release`, reachable over SSH on port 22 of the yielded addresses, as root by
+    the lab's client key, with the lab's host key; Squid installed and stopped, no sensorproxy rules."""
+    assert 1 <= count <= MOST
+    lower = _lower(lab, release)
+    started: list[int] = []
+    try:
+        for n in range(1, count + 1):
+            started.append(n)
+            _start(lab, lower, n)
+        addresses = [lab_ip(FIRST + n) for n in started]
+        for ip in addresses:
+            wait_port(ip, 22)
+        yield addresses
+    finally:
+        for n in started:
+            _stop(lab, n)
+
+
+def _start(lab: Lab, lower: Path, n: int) -> None:
+    ns, ip = namespace(n), lab_ip(FIRST + n)
+    sh("ip", "netns", "add", ns)
+    sh("ip", "link", "add", f"{ns}-h", "type", "veth", "peer", "name", "eth0", "netns", ns)
+    sh("ip", "link", "set", f"{ns}-h", "master", BRIDGE, "up")
+    sh("ip", "-n", ns, "addr", "add", f"{ip}/{LAB_NET.prefixlen}", "dev", "eth0")
+    sh("ip", "-n", ns, "link", "set", "eth0", "up")
+    sh("ip", "-n", ns, "link", "set", "lo", "up")
+    layer = lab.tmp / "fleet" / str(n)
+    for part in ("upper", "work", "root"):
+        (layer / part).mkdir(parents=True, exist_ok=True)
+    sh("mount", "-t", "overlay", "overlay", "-o",
+       f"lowerdir={lower},upperdir={layer / 'upper'},workdir={layer / 'work'}", str(layer / "root"))  # fmt: skip
+    root = layer / "root"
+    (root / "etc" / "ssh" / "sshd_lab").write_text(
+        textwrap.dedent(f"""
+        Port 22
+        ListenAddress {ip}
+        HostKey /etc/ssh/lab_host_ed25519
+        PermitRootLogin prohibit-password
+        PasswordAuthentication no
+        UsePAM no
+        Subsystem sftp internal-sftp
+    """)
+    )
+    r = shlex.quote(str(root))
+    boot = (
+        f"mount -t proc proc {r}/proc && mount --rbind /dev {r}/dev && mount -t tmpfs tmpfs {r}/run"
+        f" && mount -t tmpfs tmpfs {r}/tmp && mkdir -p -m 0755 {r}/run/sshd"
+        f" && exec chroot {r} /usr/sbin/sshd -D -e -f /etc/ssh/sshd_lab"
+    )
+    lab.spawn(ns, ["ip", "netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", boot])
+
+
+def _stop(lab: Lab, n: int) -> None:
+    ns = namespace(n)
+    for pid in sh("ip", "netns", "pids", ns, check=False).stdout.split():
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(pid), signal.SIGKILL)
+    lab.kill(ns)
+    sh("ip", "netns", "delete", ns, check=False)
+    layer = lab.tmp / "fleet" / str(n)
+    sh("umount", "-l", str(layer / "root"), check=False)
+    sh("rm", "-rf", "--one-file-system", str(layer), check=False)
