@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import shutil
 import signal
 import subprocess
-import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.lab.lab import BRIDGE, CLOUD_HOSTS, LAB_NET, Lab, lab_ip, sh, wait_port
-from tests.lab.releases import chroot, release_root
+from tests.lab.lab import BRIDGE, LAB_NET, Lab, lab_ip, sh, wait_port
+from tests.lab.releases import admit_lab, chroot, release_root, serve
 
 FIRST = 150  # fleet server n has the lab address .(FIRST + n)
 MOST = 40
@@ -40,13 +38,7 @@ def _lower(lab: Lab, release: str) -> Path:
     done = chroot(lower, "apt-get update -qq && apt-get install -y -qq --no-install-recommends squid")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     (lower / "usr" / "sbin" / "policy-rc.d").unlink()
-    ssh = lower / "etc" / "ssh"
-    shutil.copy(lab.tmp / "host_ed25519", ssh / "lab_host_ed25519")
-    (ssh / "lab_host_ed25519").chmod(0o600)
-    (lower / "root" / ".ssh").mkdir(mode=0o700, exist_ok=True)
-    shutil.copy(lab.client_key.with_suffix(".pub"), lower / "root" / ".ssh" / "authorized_keys")
-    with open(lower / "etc" / "hosts", "a") as hosts:  # Squid on these servers resolves the lab's cloud
-        hosts.write("".join(f"{ip} {name}\n" for name, ip in CLOUD_HOSTS.items()))
+    admit_lab(lab, lower)
     return lower
 
 
@@ -83,25 +75,7 @@ def _start(lab: Lab, lower: Path, n: int) -> None:
         (layer / part).mkdir(parents=True, exist_ok=True)
     sh("mount", "-t", "overlay", "overlay", "-o",
        f"lowerdir={lower},upperdir={layer / 'upper'},workdir={layer / 'work'}", str(layer / "root"))  # fmt: skip
-    root = layer / "root"
-    (root / "etc" / "ssh" / "sshd_lab").write_text(
-        textwrap.dedent(f"""
-        Port 22
-        ListenAddress {ip}
-        HostKey /etc/ssh/lab_host_ed25519
-        PermitRootLogin prohibit-password
-        PasswordAuthentication no
-        UsePAM no
-        Subsystem sftp internal-sftp
-    """)
-    )
-    r = shlex.quote(str(root))
-    boot = (
-        f"mount -t proc proc {r}/proc && mount --rbind /dev {r}/dev && mount -t tmpfs tmpfs {r}/run"
-        f" && mount -t tmpfs tmpfs {r}/tmp && mkdir -p -m 0755 {r}/run/sshd"
-        f" && exec chroot {r} /usr/sbin/sshd -D -e -f /etc/ssh/sshd_lab"
-    )
-    lab.spawn(ns, ["ip", "netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", boot])
+    serve(lab, ns, layer / "root", ip)
 
 
 def _stop(lab: Lab, n: int) -> None:

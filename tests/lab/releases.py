@@ -85,12 +85,32 @@ def release_server(lab: Lab, release: str) -> Iterator[str]:
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir()
     subprocess.run(["tar", "-C", str(root), "-xf", str(release_root(release))], check=True, timeout=600)
+    admit_lab(lab, root)
+    serve(lab, ns, root, ip)
+    try:
+        wait_port(ip, 22)
+        yield ip
+    finally:
+        lab.kill_namespace(ns)  # sshd, and Squid with whatever else the runs started there
+        lab.kill(ns)
+        sh("rm", "-rf", "--one-file-system", str(root), check=False)
+
+
+def admit_lab(lab: Lab, root: Path) -> None:
+    """The lab's host key and client key in `root`, and the lab's cloud in its /etc/hosts (for Squid)."""
     ssh = root / "etc" / "ssh"
     shutil.copy(lab.tmp / "host_ed25519", ssh / "lab_host_ed25519")
     (ssh / "lab_host_ed25519").chmod(0o600)
     (root / "root" / ".ssh").mkdir(mode=0o700, exist_ok=True)
     shutil.copy(lab.client_key.with_suffix(".pub"), root / "root" / ".ssh" / "authorized_keys")
-    (ssh / "sshd_lab").write_text(
+    with open(root / "etc" / "hosts", "a") as hosts:
+        hosts.write("".join(f"{ip} {name}\n" for name, ip in CLOUD_HOSTS.items()))
+
+
+def serve(lab: Lab, ns: str, root: Path, ip: str) -> None:
+    """Run `root` as a server in namespace `ns`: chrooted in a private mount namespace, with its own sshd
+    on port 22 of `ip` (the lab's host key, root by key only)."""
+    (root / "etc" / "ssh" / "sshd_lab").write_text(
         textwrap.dedent(f"""
         Port 22
         ListenAddress {ip}
@@ -101,8 +121,6 @@ def release_server(lab: Lab, release: str) -> Iterator[str]:
         Subsystem sftp internal-sftp
     """)
     )
-    with open(root / "etc" / "hosts", "a") as hosts:  # Squid on this server resolves the lab's cloud
-        hosts.write("".join(f"{ip} {name}\n" for name, ip in CLOUD_HOSTS.items()))
     r = shlex.quote(str(root))
     boot = (
         f"mount -t proc proc {r}/proc && mount --rbind /dev {r}/dev && mount -t tmpfs tmpfs {r}/run"
@@ -110,10 +128,3 @@ def release_server(lab: Lab, release: str) -> Iterator[str]:
         f" && exec chroot {r} /usr/sbin/sshd -D -e -f /etc/ssh/sshd_lab"
     )
     lab.spawn(ns, ["ip", "netns", "exec", ns, "unshare", "--mount", "--propagation", "private", "sh", "-c", boot])
-    try:
-        wait_port(ip, 22)
-        yield ip
-    finally:
-        lab.kill_namespace(ns)  # sshd, and Squid with whatever else the runs started there
-        lab.kill(ns)
-        sh("rm", "-rf", "--one-file-system", str(root), check=False)
