@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import TypeVar
 
 from cli import sites
 from cli.errors import CliError, UsageError
@@ -16,7 +15,6 @@ from core.model import Project, domain_problem
 from core.remote import events, outbound, setup
 from core.secret_kind import Kind
 
-T = TypeVar("T")
 MARKS = {
     events.Status.CHANGED: "changed",
     events.Status.UNCHANGED: "ok",
@@ -60,9 +58,10 @@ def cmd_apply(args: argparse.Namespace) -> int:
     offline = bundle.load(args.bundle) if args.bundle else None  # a damaged bundle stops before any SSH
     several = len(args.project) > 1
     what = f"{len(args.project)} projects to their servers" if several else f"{args.project[0].name} to its server"
-    if several and not confirm(args, f"Apply {what}?"):  # once for all: sites run at once, not by turns
+    if not several:
+        can_confirm(args, f"Apply {what}?")  # the question itself comes with the diff, once connected
+    elif not confirm(args, f"Apply {what}?"):  # once for all: sites run at once, not by turns
         raise CliError("nothing was changed")
-    can_confirm(args, f"Apply {what}?")
 
     def work(site: Site) -> tuple[bool, str]:
         pw = site.found.passwords(site.project)

@@ -438,8 +438,8 @@ _IPV4 = re.compile(r"(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2
 @lru_cache(maxsize=1 << 17)
 def _span(address: str) -> tuple[int, int, int]:
     """(version, first, last) of a valid address or subnet; ValueError for anything else."""
-    if (m := _IPV4.fullmatch(address)) and all(int(octet) <= 255 for octet in m.groups()):
-        a, b, c, d = (int(octet) for octet in m.groups())
+    if (m := _IPV4.fullmatch(address)) and max(octets := [int(octet) for octet in m.groups()]) <= 255:
+        a, b, c, d = octets
         first = a << 24 | b << 16 | c << 8 | d
         return 4, first, first
     net = _network(address)
