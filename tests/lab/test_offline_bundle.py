@@ -31,8 +31,18 @@ pytestmark = pytest.mark.lab
 
 
 @pytest.fixture(scope="module")
-def debian():
+def debian(tmp_path_factory):
+    """The replay, its cache filled as set-up: every file the tests' bundles need is fetched from Debian
+    here (a bundle run resumes what a dropped connection cut), so no test waits on Debian's network."""
+    scratch = tmp_path_factory.mktemp("warm")
     with serve(CACHE, DebianReplay) as server:
+        for release in ("bullseye", "trixie"):
+            for _ in range(3):
+                run = make_bundle(scratch, server, release)
+                if run.returncode == 0:
+                    break
+            else:
+                pytest.fail(f"set-up: Debian's archive did not serve {release}'s files: {run.stderr}")
         yield server
 
 
