@@ -25,6 +25,7 @@ ONE_LINE_ERRORS = {
     "core.squid": ("SquidConfigError",),
     "core.credentials": ("MissingSecret", "NoSecureStorage"),
     "core.bundle": ("BundleError",),
+    "core.ansible_export": ("ExportError",),
 }
 
 

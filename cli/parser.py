@@ -194,6 +194,15 @@ def _server_commands(sub: Subcommands, add: AddSites) -> None:
     p.add_argument("--host", action="append", metavar="NAME", help="also check this host name (repeatable)")
     p.set_defaults(func="server:cmd_check")
 
+    p = add(
+        "export-ansible",
+        "hand the sites over to Ansible: read each server and write an Ansible project (inventory, host_vars "
+        "with the files apply writes, site.yml) into DIR",
+        several=True,
+    )
+    p.add_argument("folder", type=Path, metavar="DIR", help="where the Ansible project goes (made when missing)")
+    p.set_defaults(func="export:cmd_export_ansible")
+
     p = add("status", "what the server runs and which sensors its rules allow", several=True)
     p.add_argument("--sensors", action="store_true", help="also each sensor's last connection, from the access log")
     p.set_defaults(func="server:cmd_status")

@@ -33,6 +33,7 @@ Out = Callable[[str], None]
 class Site:
     """What a command's work gets for one site: its project, connection, secrets and where to write."""
 
+    path: Path
     project: Project
     session: SshSession
     found: credentials.Secrets
@@ -105,7 +106,7 @@ def _one(args: argparse.Namespace, path: Path, accept: Callable[[str], str | Non
     found = secrets(path)
     session = connect(project, found, accept(project.ssh.host), confirm=not getattr(args, "yes", False))
     try:
-        ok, _ = work(Site(project, session, found, print))
+        ok, _ = work(Site(path, project, session, found, print))
     finally:
         session.close()
     return 0 if ok else 1
@@ -121,7 +122,7 @@ def _site(path: Path, accept: Callable[[str], str | None], work: Work) -> Outcom
         found = credentials.Secrets(None, path=path, warn=outcome.lines.append)
         session = connect(project, found, accept(project.ssh.host), confirm=False, say=outcome.lines.append)
         try:
-            outcome.ok, outcome.summary = work(Site(project, session, found, outcome.lines.append))
+            outcome.ok, outcome.summary = work(Site(path, project, session, found, outcome.lines.append))
         finally:
             session.close()
     except Exception as exc:

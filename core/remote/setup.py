@@ -176,24 +176,38 @@ def _steps(
     )
 
 
-def plan_apply(project: Project, state: ServerState, layout: squid.SquidLayout, secrets: squid.Secrets | None) -> Plan:
-    """What applying `project` to a server in `state` changes. Without secrets: a preview only."""
-    install = state.squid_version is None
+@dataclass(frozen=True)
+class Desired:
+    """Every file sensorproxy manages on one server as it should be, and the files that must go."""
+
+    rendered: squid.Rendered
+    removed: tuple[str, ...]
+    layout: squid.SquidLayout  # with this server's own helper path
+
+
+def desired(project: Project, state: ServerState, layout: squid.SquidLayout, secrets: squid.Secrets | None) -> Desired:
     if state.ncsa_helper:  # where this server's packages put it, not where Debian 12's do
         layout = replace(layout, ncsa_helper=state.ncsa_helper)
-    scheme = hash_scheme(state.hash_schemes) if project.proxy.auth_enabled and not install else None
     base = state.text(layout.squid_conf)
     if base is None:
         base = squid.stock_conf()  # Squid is not installed yet: its package brings the stock layout
-    rendered = squid.render(project, base, layout, secrets)
-    desired = list(rendered.files)
-    removed = [] if project.proxy.auth_enabled else [layout.passwd_file]
+    removed = () if project.proxy.auth_enabled else (layout.passwd_file,)
+    return Desired(squid.render(project, base, layout, secrets), removed, layout)
+
+
+def plan_apply(project: Project, state: ServerState, layout: squid.SquidLayout, secrets: squid.Secrets | None) -> Plan:
+    """What applying `project` to a server in `state` changes. Without secrets: a preview only."""
+    install = state.squid_version is None
+    scheme = hash_scheme(state.hash_schemes) if project.proxy.auth_enabled and not install else None
+    wanted = desired(project, state, layout, secrets)
+    rendered, layout = wanted.rendered, wanted.layout
+    desired_files = list(rendered.files)
     if project.proxy.auth_enabled and rendered.file(layout.passwd_file) is None:
         # Preview without the password: the hash is made at apply; keep an existing file for the same user.
         existing = state.text(layout.passwd_file) or ""
         if not existing.startswith(f"{project.proxy.auth_user}:"):
-            desired.append(squid.ManagedFile(layout.passwd_file, "(hashed at apply)\n", 0o640, "proxy", True))
-    files = _file_changes(state, desired, removed)
+            desired_files.append(squid.ManagedFile(layout.passwd_file, "(hashed at apply)\n", 0o640, "proxy", True))
+    files = _file_changes(state, desired_files, list(wanted.removed))
     steps = _steps(state, files, install, scheme)
     return Plan(steps, tuple(files), project.proxy.port, scheme, layout.ncsa_helper, rendered.complete)
 
@@ -557,13 +571,19 @@ def _secrets(
     project: Project, state: ServerState, layout: squid.SquidLayout, passwords: Mapping[Kind, str]
 ) -> squid.Secrets:
     _require_passwords(project, passwords)
-    proxy = project.proxy
-    pw_hash = None
-    password = passwords.get(Kind.PROXY)
-    if proxy.auth_enabled and password and state.squid_version is not None:  # else: hashed at apply
-        scheme = hash_scheme(state.hash_schemes)
-        pw_hash = proxy_password_hash(state.text(layout.passwd_file), proxy.auth_user, password, scheme)
+    pw_hash = proxy_hash(project, state, layout, passwords.get(Kind.PROXY))
     return squid.Secrets(proxy_password_hash=pw_hash, parent_password=passwords.get(Kind.PARENT))
+
+
+def proxy_hash(project: Project, state: ServerState, layout: squid.SquidLayout, password: str | None) -> str | None:
+    """The proxy user's password hash for this server: the one it has when that still fits (so nothing
+    changes), else a new one of the strongest scheme its helper checks. None: no login, or no Squid yet
+    (hashed at apply, once the installed helper can be asked)."""
+    proxy = project.proxy
+    if not (proxy.auth_enabled and password and state.squid_version is not None):
+        return None
+    scheme = hash_scheme(state.hash_schemes)
+    return proxy_password_hash(state.text(layout.passwd_file), proxy.auth_user, password, scheme)
 
 
 def check(

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.lab.lab import BRIDGE, LAB_NET, Lab, lab_ip, sh, wait_port
-from tests.lab.releases import admit_lab, chroot, release_root, serve
+from tests.lab.releases import REPO, admit_lab, chroot, release_root, serve
 
 FIRST = 150  # fleet server n has the lab address .(FIRST + n)
 MOST = 40
@@ -26,7 +26,7 @@ def namespace(n: int) -> str:
 
 
 def _lower(lab: Lab, release: str) -> Path:
-    """The release's root with Squid installed from its own /srv/repo (not started: policy-rc.d)."""
+    """The release's root with Squid (not started: policy-rc.d) and python3 installed from its own /srv/repo."""
     lower = lab.tmp / f"fleet-{release}-lower"
     if (lower / "usr" / "sbin" / "squid").exists():
         return lower
@@ -35,7 +35,7 @@ def _lower(lab: Lab, release: str) -> Path:
     subprocess.run(["tar", "-C", str(lower), "-xf", str(release_root(release))], check=True, timeout=600)
     (lower / "usr" / "sbin" / "policy-rc.d").write_text("#!/bin/sh\nexit 101\n")
     (lower / "usr" / "sbin" / "policy-rc.d").chmod(0o755)
-    done = chroot(lower, "apt-get update -qq && apt-get install -y -qq --no-install-recommends squid")
+    done = chroot(lower, f"apt-get update -qq && apt-get install -y -qq --no-install-recommends {REPO}")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     (lower / "usr" / "sbin" / "policy-rc.d").unlink()
     admit_lab(lab, lower)
@@ -85,6 +85,10 @@ def _stop(lab: Lab, n: int) -> None:
             os.kill(int(pid), signal.SIGKILL)
     lab.kill(ns)
     sh("ip", "netns", "delete", ns, check=False)
+    # Whoever talked to this server remembers its MAC: the next server at this address has another one.
+    address = lab_ip(FIRST + n)
+    sh("ip", "neigh", "flush", "to", address, check=False)
+    sh("ip", "-all", "netns", "exec", "ip", "neigh", "flush", "to", address, check=False)
     layer = lab.tmp / "fleet" / str(n)
     sh("umount", "-l", str(layer / "root"), check=False)
     sh("rm", "-rf", "--one-file-system", str(layer), check=False)

@@ -28,6 +28,9 @@ SQUID = {"bullseye": "4.13", "trixie": "6."}  # the Squid each release ships (a 
 # What every server of the lab has beyond minbase: sshd, and openssl, which a real server gets with
 # ca-certificates (Squid recommends it) and `sensorproxy check` uses.
 INCLUDE = "openssh-server,iproute2,procps,apt-utils,openssl"
+# The root's own apt repository: Squid and what it needs, and python3, which Ansible's modules run with
+# (the fleet servers install it for the export-ansible tests; the release servers leave it in the repository).
+REPO = "squid python3"
 CHROOT_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "DEBIAN_FRONTEND": "noninteractive"}
 
 
@@ -41,7 +44,7 @@ def chroot(root: Path, command: str, timeout: int = 900) -> subprocess.Completed
 def release_root(release: str) -> Path:
     """The cached tarball of `release`'s server root, made when missing (named by what it includes, so a
     change to the list makes a new one)."""
-    tag = hashlib.sha256(INCLUDE.encode()).hexdigest()[:8]
+    tag = hashlib.sha256(f"{INCLUDE} {REPO}".encode()).hexdigest()[:8]
     tarball = CACHE / f"{release}-server-{tag}.tar"
     if tarball.is_file():
         return tarball
@@ -57,9 +60,9 @@ def release_root(release: str) -> Path:
     )  # fmt: skip
     assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
     shutil.copy("/etc/resolv.conf", work / "etc" / "resolv.conf")
-    # Squid and everything it needs, as the root's own apt repository; then that is its only source.
+    # REPO and everything it needs, as the root's own apt repository; then that is its only source.
     steps = (
-        "apt-get update -qq && apt-get install -y -qq --download-only --no-install-recommends squid",
+        f"apt-get update -qq && apt-get install -y -qq --download-only --no-install-recommends {REPO}",
         "mkdir -p /srv/repo && mv /var/cache/apt/archives/*.deb /srv/repo/",
         "cd /srv/repo && apt-ftparchive packages . > Packages",
         "echo 'deb [trusted=yes] file:/srv/repo ./' > /etc/apt/sources.list",
