@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from cli import sites
 from cli.errors import CliError, UsageError
 from cli.prompts import can_confirm, confirm
 from cli.sites import Out, Site
-from core import accesslog, bundle, credentials, projectfile
+from core import accesslog, credentials, projectfile
 from core.model import Project, domain_problem
-from core.remote import events, outbound, setup
+from core.remote import events, setup
 from core.secret_kind import Kind
+
+if TYPE_CHECKING:
+    from core.remote import outbound
 
 MARKS = {
     events.Status.CHANGED: "changed",
@@ -55,7 +59,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    offline = bundle.load(args.bundle) if args.bundle else None  # a damaged bundle stops before any SSH
+    offline = None
+    if args.bundle:  # loaded here only: an apply without one need not pay for the bundle code's start-up
+        from core import bundle
+
+        offline = bundle.load(args.bundle)  # a damaged bundle stops before any SSH
     several = len(args.project) > 1
     what = f"{len(args.project)} projects to their servers" if several else f"{args.project[0].name} to its server"
     if not several:
@@ -171,6 +179,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for host in extra:
         if problem := domain_problem(host) if not host.startswith(".") else "a wildcard is not a host name":
             raise UsageError(f"--host {host}: {problem}")
+
+    from core.remote import outbound  # the TLS checks' code (cryptography's x509), for this command only
 
     def work(site: Site) -> tuple[bool, str]:
         parent = site.project.proxy.parent

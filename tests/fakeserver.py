@@ -154,6 +154,10 @@ class LocalProcess:
         self.process = process
         self.stderr = ""
 
+    @property
+    def closed(self) -> bool:
+        return self.process.returncode is not None
+
     def shutdown_write(self) -> None:
         if self.process.stdin and not self.process.stdin.closed:
             self.process.stdin.close()
@@ -202,21 +206,38 @@ class LocalSession:
             raise CommandFailed(what, result.returncode, result.stderr or result.stdout)
         return result
 
-    def hold(self, command: str, ready: object) -> tuple[LocalProcess, str]:
+    def hold(self, command: str, until: str) -> tuple[LocalProcess, str]:
         self.commands.append(command)
         process = subprocess.Popen(
             ["sh", "-c", command], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=self.server.env(),
         )  # fmt: skip
         assert process.stdout is not None
-        assert callable(ready)
-        out = b""
-        while not ready(out.decode()) and (chunk := os.read(process.stdout.fileno(), 4096)):
+        out = b"\n"
+        while f"\n{until}\n".encode() not in out and (chunk := os.read(process.stdout.fileno(), 4096)):
             out += chunk
-        return LocalProcess(process), out.decode()
+        return LocalProcess(process), out[1:].decode()
 
-    @staticmethod
-    def ended(chan: LocalProcess) -> tuple[int, str]:
+    def finish(
+        self, chan: LocalProcess, stdin: bytes, command: str, *, timeout: float, on_line: object = None
+    ) -> Result:
+        process = chan.process
+        assert process.stdin is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
+        process.stdin.write(stdin)
+        process.stdin.close()
+        out = process.stdout.read().decode()
+        err = process.stderr.read().decode()
+        process.wait(timeout=timeout)
+        process.stdout.close()
+        process.stderr.close()
+        if callable(on_line):
+            for line in out.splitlines():
+                on_line(line)
+        return Result(process.returncode, out, err)
+
+    def ended(self, chan: LocalProcess) -> tuple[int, str]:
         chan.close()
         return chan.process.returncode, chan.stderr
 

@@ -46,6 +46,10 @@ BANNER_TIMEOUT = 10.0  # a port that accepts TCP but never greets as SSH fails t
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 LineSink = Callable[[str], None]
 COMMAND_TIMEOUT = 600.0
+# A login without sudo must be root. Each command checks that itself rather than in a command of its own:
+# every exec pays the login shell's start-up (a heavy .bashrc is common), so an apply makes one.
+NOT_ROOT_EXIT = 97
+ROOT_GUARD = f'[ "$(id -u)" = 0 ] || {{ echo @@sp-not-root >&2; exit {NOT_ROOT_EXIT}; }};'
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,10 @@ class SshSession:
         assert transport is not None
         transport.set_keepalive(15)
         self.client = client
-        self._check_privileges()
+        if self.target.sudo:
+            self._check_privileges()
+        else:
+            self.is_root = True  # each command proves it (ROOT_GUARD)
 
     def abort(self) -> None:
         """From another thread: give up a connection still being made (Cancel while connecting)."""
@@ -172,8 +179,6 @@ class SshSession:
         self.is_root = bool(lines) and lines[0] == "0"
         if self.is_root:
             return
-        if not self.target.sudo:
-            raise SudoFailed(f"{self.target.user} is not root; turn on 'use sudo' for this server")
         self.sudo_needs_password = "nopw" not in lines
         if self.sudo_needs_password:
             if not self.secrets.get(Kind.SUDO):
@@ -199,6 +204,8 @@ class SshSession:
 
     def _privileged(self, command: str) -> tuple[str, bytes]:
         """The command line (as root) and the stdin prefix sudo needs."""
+        if not self.target.sudo:
+            return f"{ROOT_GUARD} {command}", b""
         if self.is_root:
             return command, b""
         if self.sudo_needs_password:
@@ -259,6 +266,15 @@ class SshSession:
         try:
             chan = transport.open_session(timeout=CONNECT_TIMEOUT)
             chan.exec_command(command)  # no pty: a pty would echo the sudo password back
+        except (OSError, paramiko.SSHException, EOFError) as exc:
+            raise ConnectionLost(f"the SSH connection to {self.target.host} failed ({exc})") from None
+        return self.finish(chan, stdin, command, timeout=timeout, on_line=on_line)
+
+    def finish(
+        self, chan: paramiko.Channel, stdin: bytes, command: str, *, timeout: float, on_line: LineSink | None = None
+    ) -> Result:
+        """Give a started command the rest of its stdin, then read it to its end."""
+        try:
             if stdin:
                 chan.sendall(stdin)
             chan.shutdown_write()
@@ -267,10 +283,15 @@ class SshSession:
             chan.close()
         except (OSError, paramiko.SSHException, EOFError) as exc:
             raise ConnectionLost(f"the SSH connection to {self.target.host} failed ({exc})") from None
-        return Result(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+        result = Result(code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+        self._require_root(result.returncode, result.stderr)
+        return result
 
-    @staticmethod
-    def ended(chan: paramiko.Channel) -> tuple[int, str]:
+    def _require_root(self, code: int, stderr: str) -> None:
+        if code == NOT_ROOT_EXIT and "@@sp-not-root" in stderr:
+            raise SudoFailed(f"{self.target.user} is not root; turn on 'use sudo' for this server")
+
+    def ended(self, chan: paramiko.Channel) -> tuple[int, str]:
         """A held command's exit code and error output, once it has ended by itself."""
         try:
             code = chan.recv_exit_status()
@@ -281,17 +302,19 @@ class SshSession:
             return -1, ""
         finally:
             chan.close()
-        return code, err.decode("utf-8", "replace")
+        said = err.decode("utf-8", "replace")
+        self._require_root(code, said)
+        return code, said
 
-    def hold(self, command: str, ready: Callable[[str], bool]) -> tuple[paramiko.Channel, str]:
-        """Start a command that keeps running while its stdin stays open (used for the server lock).
-
-        Returns the channel and the output read until `ready` accepted it; closing the channel ends it.
-        """
+    def hold(self, command: str, until: str) -> tuple[paramiko.Channel, str]:
+        """Start a command that keeps running while its stdin stays open (the server lock), and read its
+        output until a line `until` (or its end). Returns the channel, for `finish` or to close, which
+        ends the command, and the output read."""
         if self.client is None:
             raise ConnectFailed("not connected")
         line, prefix = self._privileged(command)
         self.commands.append(line)
+        marker = f"\n{until}\n".encode()
         try:
             transport = self.client.get_transport()
             if transport is None or not transport.is_active():
@@ -300,9 +323,9 @@ class SshSession:
             chan.exec_command(line)
             if prefix:
                 chan.sendall(prefix)
-            buf = b""
+            buf = bytearray(b"\n")  # so that a first line can match too
             deadline = time.monotonic() + 30
-            while not ready(buf.decode("utf-8", "replace")):
+            while buf.find(marker, max(0, len(buf) - 65536 - len(marker))) < 0:
                 if chan.exit_status_ready() and not chan.recv_ready():
                     break
                 if time.monotonic() > deadline:
@@ -310,7 +333,7 @@ class SshSession:
                     raise CommandFailed(command, -1, "no answer within 30 s")
                 r, _, _ = select.select([chan], [], [], 0.5)
                 if r:
-                    data = chan.recv(4096)
+                    data = chan.recv(65536)
                     if not data:
                         break
                     buf += data
@@ -318,7 +341,7 @@ class SshSession:
             raise ConnectionLost(
                 f"the SSH connection to {self.target.host} failed ({exc or type(exc).__name__})"
             ) from None
-        return chan, buf.decode("utf-8", "replace")
+        return chan, bytes(buf[1:]).decode("utf-8", "replace")
 
 
 def _drain(chan: paramiko.Channel, timeout: float, command: str, on_line: LineSink | None) -> tuple[bytes, bytes]:

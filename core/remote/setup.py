@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import bcrypt
+import paramiko
 
 from core import accesslog, logs, releases, shacrypt, squid
-from core.bundle import INDEX, Bundle
 from core.model import DEFAULT_PORT, Project, plural
 from core.remote import server, shell
 from core.remote.errors import (
@@ -39,8 +40,11 @@ from core.remote.errors import (
 )
 from core.remote.events import AFTER_INSTALL, NOT_CANCELLED, TITLES, CancelNote, Emit, LogEvent, Status, StepEvent
 from core.remote.server import RemoteFile, ServerState
-from core.remote.session import SshSession
+from core.remote.session import LineSink, Result, SshSession
 from core.secret_kind import Kind
+
+if TYPE_CHECKING:  # the bundle code (and its downloader) loads only for an install from a bundle
+    from core.bundle import Bundle
 
 DPKG_LOCK_TIMEOUT = 120
 
@@ -279,27 +283,42 @@ def read_backup(session: SshSession, layout: squid.SquidLayout, name: str) -> di
     return files
 
 
+@dataclass
+class Locked:
+    """The server's state read under its lock, and the lock's own command, which runs the one change
+    script of this run (or, closed without one, just ends): an apply is a single SSH exec."""
+
+    state: ServerState
+    chan: paramiko.Channel
+    session: SshSession
+
+    def run(self, script: str, *, timeout: float, on_line: LineSink) -> Result:
+        return self.session.finish(self.chan, script.encode(), "sh -s", timeout=timeout, on_line=on_line)
+
+
 @contextmanager
-def server_lock(session: SshSession, layout: squid.SquidLayout) -> Iterator[ServerState]:
+def server_lock(session: SshSession, layout: squid.SquidLayout) -> Iterator[Locked]:
     """Hold the server's lock for the whole run and yield the server's state, read under the lock.
     A second run is refused with who holds the lock and since when. The lock lives in a process tied
     to this SSH session, so a crashed laptop cannot leave it stuck."""
     owner = f"{getpass.getuser()}@{socket.gethostname()} (pid {os.getpid()}) since {_now()}"
     paths = server.managed_paths(layout)
     command = server.lock_and_probe(owner, root=layout.root) + " " + shlex.join([layout.conf_dir, *paths])
-    chan, out = session.hold(command, lambda text: "@@sp-end" in text or "BUSY" in text)
-    if "BUSY" in out:
+    chan, out = session.hold(command, "@@sp-end")
+    first, _, rest = out.partition("\n")
+    if first.startswith("BUSY"):
         chan.close()
-        holder = out.partition("BUSY")[2].strip() or "another sensorproxy run"
+        holder = first.removeprefix("BUSY").strip() or "another sensorproxy run"
         raise ServerLocked(f"{session.target.host} is being changed by {holder}; try again when it is done")
-    if "LOCKED" not in out:  # the lock script failed (its run directory, say): its own words say why
+    if first != "LOCKED":  # the lock script failed (its run directory, say): its own words say why
         code, said = session.ended(chan)
         raise CommandFailed(shell.failure(code, "taking the server's lock"), code, said or out)
     try:
-        yield server.parse_probe(out.partition("LOCKED")[2].partition("@@sp-end")[0], paths)
+        yield Locked(server.parse_probe(rest.partition("\n@@sp-end")[0], paths), chan, session)
     finally:
-        chan.shutdown_write()
-        chan.close()
+        if not chan.closed:  # no script ran: its command reads the end of its input and ends, lock and all
+            chan.shutdown_write()
+            chan.close()
 
 
 def _now() -> str:
@@ -327,6 +346,7 @@ class Run:
     backup_set: str | None = None
     dpkg_timeout: int = DPKG_LOCK_TIMEOUT  # how long an install waits for another package manager
     installed: bool = False  # this run installed Squid
+    locked: Locked | None = None  # the server lock, from preflight
     changed_at: float | None = None  # when the new configuration took effect, by the server's clock
 
     def __post_init__(self) -> None:
@@ -358,10 +378,13 @@ class Run:
 
     @contextmanager
     def preflight(self) -> Iterator[ServerState]:
-        """Take the server lock and check the server; the lock is held until the block ends."""
+        """Take the server lock and check the server; the lock is held until the block ends, and its
+        command runs this run's change script (execute)."""
         self.mark("preflight", Status.RUNNING, TITLES["preflight"])
         try:
-            with server_lock(self.session, self.layout) as state:
+            with server_lock(self.session, self.layout) as locked:
+                self.locked = locked
+                state = locked.state
                 if problem := server.os_problem(state):
                     raise UnsupportedServer(problem)
                 self.log(
@@ -394,6 +417,8 @@ class Run:
                 "install", f"uploading {len(bundle.packages)} packages ({bundle.size / 1e6:.1f} MB) from the bundle"
             )
             remote = self.session.upload(bundle.files)
+            from core.bundle import INDEX
+
             listed = [(bundle.index_sha256, INDEX)] + [(p.sha256, p.file) for p in bundle.packages]
             script = server.install_bundle(listed, root=self.layout.root)
             result = self.session.script(
@@ -492,7 +517,8 @@ class Run:
                 case _ if line.strip():
                     self.emit(LogEvent("write", line))
 
-        result = self.session.script(script, on_line=on_line, timeout=300)
+        assert self.locked is not None, "a change runs under the server lock (preflight)"
+        result = self.locked.run(script, on_line=on_line, timeout=300)
         if result.returncode == shell.Exit.REJECTED:
             raise ValidationFailed(logs.get("validate", []))
         if result.returncode == shell.Exit.NOT_SERVING:

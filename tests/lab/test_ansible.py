@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from core import projectfile
-from core.model import Project, Sensor
+from core.model import ParentProxy, Project, Sensor
 from tests.lab.fleet import fleet
 from tests.lab.lab import HOSTS, Lab, lab_ip
 from tests.lab.test_apply import ALLOWED, AUTH, DENIED, codes
@@ -159,3 +159,45 @@ def test_a_configuration_squid_refuses_puts_the_previous_files_back(lab: Lab, tm
         assert "FATAL: Bungled /etc/squid/conf.d/sensorproxy.conf line 5" in said
         assert {p: p.read_bytes() for p in before} == before
         assert codes(lab.curl("sp-s1", proxy_ip=ip)) == ALLOWED
+
+
+def test_a_parent_proxy_login_comes_from_ansible_vault_only(lab: Lab, tmp_path: Path, control_dir: Path):
+    parent_password = "Parent-vault-8"
+    with fleet(lab, 1) as [ip]:
+        access_log = lab.start_parent_squid(clients=(ip,), login=("upstream", parent_password))
+        try:
+            project = lab.project("sp-s1", parent=ParentProxy(HOSTS["sp-parent"], 3128, "upstream"))
+            path = save(tmp_path, "site", replace(project, site="Behind a parent"), ip)
+            out = tmp_path / "handover"
+            exported = cli(tmp_path, "export-ansible", str(path), str(out), *trust(lab, [ip]))
+            assert exported.returncode == 0, exported.stdout + exported.stderr
+            assert all(parent_password not in p.read_text() for p in out.rglob("*") if p.is_file())
+
+            missing = playbook(out, control_dir)
+            assert recap(missing)[ip]["failed"] == 1
+            assert "give its password as sensorproxy_parent_password" in missing.stdout
+
+            # As the export's README says: the password in a vault file, the vault's password apart.
+            (tmp_path / "vault-pass").write_text("vault-secret\n")
+            (out / "parent.vault.yml").write_text(f'sensorproxy_parent_password: "{parent_password}"\n')
+            vault = subprocess.run(
+                [str(Path(sys.executable).with_name("ansible-vault")), "encrypt", "parent.vault.yml",
+                 "--vault-password-file", str(tmp_path / "vault-pass")],
+                cwd=out, capture_output=True, text=True, env={**os.environ, "LC_ALL": "C.UTF-8"}, check=False,
+            )  # fmt: skip
+            assert vault.returncode == 0, vault.stderr
+            assert parent_password not in (out / "parent.vault.yml").read_text()
+            with_vault = ("-e", "@parent.vault.yml", "--vault-password-file", str(tmp_path / "vault-pass"))
+            first = playbook(out, control_dir, *with_vault)
+            assert changed(first)[ip] > 0
+            assert parent_password not in first.stdout + first.stderr
+            assert codes(lab.curl("sp-s1", proxy_ip=ip)) == ALLOWED
+            assert "CONNECT hub.azure-devices.net:443" in access_log.read_text()  # through the parent, logged in
+
+            env = {"SENSORPROXY_PARENT_PASSWORD": parent_password}
+            applied = cli(tmp_path, "apply", str(path), "--yes", env=env)
+            assert applied.returncode == 0, applied.stdout + applied.stderr
+            assert "nothing changed" in applied.stdout  # the same cache_peer login line, byte for byte
+            assert changed(playbook(out, control_dir, *with_vault)) == {ip: 0}
+        finally:
+            lab.kill("parent-squid")

@@ -24,6 +24,7 @@ from core.remote.errors import (
     PasswordRefused,
     SecretNeeded,
     ServerLocked,
+    SudoFailed,
     SudoPasswordRefused,
     ValidationFailed,
     VerifyFailed,
@@ -100,7 +101,9 @@ def test_first_apply_installs_squid_and_only_listed_sensors_tunnel(lab, known_ho
 
 def test_unchanged_reapply_changes_and_reloads_nothing(lab, known_hosts):
     project = lab.project("sp-s1", "sp-s2")
-    apply(lab, known_hosts, project)
+    outcome, _, session = apply(lab, known_hosts, project)
+    assert outcome.changed
+    assert len(session.commands) == 1  # one SSH exec: the lock's command probes, then runs the change
     pid = lab.squid_pid()
     mtimes = [Path(p).stat().st_mtime_ns for p in managed_files()]
 
@@ -122,6 +125,20 @@ def test_unchanged_reapply_changes_and_reloads_nothing(lab, known_hosts):
     assert lab.squid_pid() == pid
     assert [Path(p).stat().st_mtime_ns for p in managed_files()] == mtimes
     assert not any("reconfigure" in c for c in session.commands)
+    assert len(session.commands) == 1
+
+
+def test_a_login_that_is_not_root_needs_sudo_turned_on(lab, known_hosts):
+    project = lab.project("sp-s1", user=SUDO_USER)
+    project = replace(project, ssh=replace(project.ssh, sudo=False))
+    before = managed_files()
+    fp = lab.fingerprint(lab.tmp / "host_ed25519.pub")
+    with (
+        SshSession(project.ssh, known_hosts, {}, accept_fingerprint=fp) as session,
+        pytest.raises(SudoFailed, match=f"{SUDO_USER} is not root; turn on 'use sudo' for this server"),
+    ):
+        setup.apply(project, session, {})
+    assert managed_files() == before  # nothing changed on the server
 
 
 def test_destination_outside_the_allowlist_is_refused(lab, known_hosts):

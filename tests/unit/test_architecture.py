@@ -6,7 +6,9 @@ import ast
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
+from core import projectfile
 from tests.conftest import ROOT
 
 
@@ -188,6 +190,27 @@ def test_commands_that_touch_no_server_load_no_ssh_keyring_or_bcrypt(tmp_path):
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
         results.append((argv[0], proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr))
     assert results == [(argv[0], "exit 0 []") for argv in LOCAL_COMMANDS]
+
+
+# What a server command loads only when it needs it: every one of them adds to each apply's start.
+SERVER_LATER = ("invoke", "unittest.mock", "core.bundle", "core.fetch", "core.remote.outbound", "cryptography.x509")
+
+
+def test_an_apply_loads_ssh_once_and_nothing_it_does_not_use(tmp_path):
+    project = projectfile.load(ROOT / "resources" / "example" / "north-plant.toml")
+    path = tmp_path / "site.toml"
+    projectfile.save(replace(project, ssh=replace(project.ssh, host="127.0.0.1", port=9)), path)  # refused
+    code = (
+        "import sys\nfrom cli.main import main\n"
+        f"code = main(['apply', {str(path)!r}, '--yes'])\n"
+        "loaded = lambda m: sys.modules.get(m) is not None\n"
+        f"print('exit', code, loaded('paramiko'), sorted(m for m in {SERVER_LATER!r} if loaded(m)))\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
+           "SENSORPROXY_PROXY_PASSWORD": "x", "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert proc.stdout.strip().splitlines()[-1] == "exit 1 True []", proc.stdout + proc.stderr
+    assert "127.0.0.1" in proc.stderr  # it did try the server, and said so
 
 
 def test_version_loads_only_the_parser():

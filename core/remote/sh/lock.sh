@@ -1,5 +1,5 @@
-# Takes the server lock, prints LOCKED and the probe, then holds the lock until stdin closes (the SSH
-# session ends). When another run holds it: BUSY and who, since when. It waits a few seconds first, for
+# Takes the server lock, prints LOCKED and the probe, then holds the lock while it runs what comes on
+# stdin: the run's change script, or nothing (stdin closes; so does it when the SSH session ends). When another run holds it: BUSY and who, since when. It waits a few seconds first, for
 # a holder whose connection just dropped and which sshd is still ending; then for any change script
 # still running from a dropped run (the change lock). Args: the owner's description, then the probe's.
 owner=$1; shift
@@ -12,4 +12,4 @@ exec 8>>@CHANGE_LOCK@; flock -w 900 8; flock -u 8
 echo LOCKED
 @include probe.sh@
 echo @@sp-end
-exec cat >/dev/null
+exec sh -s

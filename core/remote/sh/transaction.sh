@@ -95,6 +95,8 @@ enable_at_boot() {
   step enable changed "enabled at boot"
 }
 
+# Called with fds 8 and 9 closed: a Squid started here would inherit the change lock and (run under the
+# server lock, see lock.sh) the server lock, and hold them for as long as it runs.
 start_or_reload() {
   if squid -k check >/dev/null 2>&1; then squid -k reconfigure
   elif [ -d @SYSTEMD_DIR@ ]; then systemctl start squid
@@ -133,7 +135,7 @@ activate_and_verify() {
   step activate running
   was_running=no; squid -k check >/dev/null 2>&1 && was_running=yes
   offset=$(log_size)
-  start_or_reload 8>&- 2>&1 | sed 's/^/@@log activate /'
+  start_or_reload 8>&- 9>&- 2>&1 | sed 's/^/@@log activate /'
   if [ "$was_running" = yes ]; then step activate changed "reconfigured Squid (squid -k reconfigure)"
   else step activate changed "started Squid"; fi
   step verify running
@@ -147,7 +149,7 @@ activate_and_verify() {
   if [ -s "$stage/list" ]; then
     restore; step write rolled_back
     if [ "$was_running" = yes ]; then
-      offset=$(log_size); start_or_reload 8>&- 2>&1 | sed 's/^/@@log verify /'
+      offset=$(log_size); start_or_reload 8>&- 9>&- 2>&1 | sed 's/^/@@log verify /'
       if serving "$old_port" "$offset"; then log verify "the previous configuration serves again"
       else log verify "the previous configuration does not serve either: $why"; fi
     fi
