@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from core import __version__, atomicfile, squid
-from core.model import AuthMethod, Project, plural
+from core.model import AuthMethod, Project
 
 _DATA = resources.files("core") / "data" / "ansible"
 # What a YAML literal block carries byte for byte: printable text, tabs, and "\n" as the only line break.
@@ -159,8 +159,6 @@ def write(folder: Path, hosts: list[Host]) -> list[Path]:
     """Write the export into `folder` (made when missing), each file whole or not at all. Other files in
     `folder` are left as they are (it may be the customer's repository)."""
     texts = files(hosts)
-    if folder.exists() and not folder.is_dir():
-        raise ExportError(f"{folder} is a file, not a folder")
     written = []
     for relative, text in texts.items():
         path = folder / relative
@@ -169,7 +167,3 @@ def write(folder: Path, hosts: list[Host]) -> list[Path]:
         written.append(path)
     return written
 
-
-def summary(hosts: list[Host]) -> str:
-    secrets = sum(any(f.secret for f in h.files) for h in hosts)
-    return f"{plural(len(hosts), 'host')}, {plural(secrets, 'host')} with a password hash or parent login"
