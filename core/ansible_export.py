@@ -166,4 +166,3 @@ def write(folder: Path, hosts: list[Host]) -> list[Path]:
         atomicfile.write_text(path, text)
         written.append(path)
     return written
-

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from core import keyfile
 from core.logs import log
 from core.model import AuthMethod, Project
 from core.remote.errors import AuthenticationFailed, PasswordRefused, SecretNeeded, SudoPasswordRefused
@@ -231,7 +232,7 @@ class Secrets:
         server it should be (SecretNeeded ends that attempt, and `recover` asks)."""
         ssh = project.ssh
         kinds = [Kind.SSH] if ssh.auth is AuthMethod.PASSWORD else []
-        kinds += [Kind.PASSPHRASE] if ssh.key_path else []
+        kinds += [Kind.PASSPHRASE] if ssh.key_path and keyfile.needs_passphrase(ssh.key_path) else []
         kinds += [Kind.SUDO] if ssh.sudo else []
         return {kind: secret for kind in kinds if (secret := self.known(kind, project))}
 

@@ -133,6 +133,9 @@ class SshSession:
             raise ConnectFailed(f"the name {self.target.host} does not resolve (check the server's name)") from None
         family, kind, proto, _, address = infos[0]
         self._sock = socket.socket(family, kind, proto)
+        # SSH sends small packets (a channel's open, its end of input) that must not wait for the ACK of
+        # the one before: with Nagle's algorithm each such wait is the server's delayed ACK, 40 ms.
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.settimeout(CONNECT_TIMEOUT)
         try:
             self._sock.connect(address)
