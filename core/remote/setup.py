@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import bcrypt
-import paramiko
 
 from core import accesslog, logs, releases, shacrypt, squid
 from core.model import DEFAULT_PORT, Project, plural
@@ -43,8 +42,10 @@ from core.remote.server import RemoteFile, ServerState
 from core.remote.session import LineSink, Result, SshSession
 from core.secret_kind import Kind
 
-if TYPE_CHECKING:  # the bundle code (and its downloader) loads only for an install from a bundle
-    from core.bundle import Bundle
+if TYPE_CHECKING:
+    import paramiko
+
+    from core.bundle import Bundle  # the bundle code (and its downloader) loads only to install from one
 
 DPKG_LOCK_TIMEOUT = 120
 
