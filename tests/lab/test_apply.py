@@ -101,6 +101,7 @@ def test_first_apply_installs_squid_and_only_listed_sensors_tunnel(lab, known_ho
 
 def test_unchanged_reapply_changes_and_reloads_nothing(lab, known_hosts):
     project = lab.project("sp-s1", "sp-s2")
+    apply(lab, known_hosts, lab.project("sp-s1"))
     outcome, _, session = apply(lab, known_hosts, project)
     assert outcome.changed
     assert len(session.commands) == 1  # one SSH exec: the lock's command probes, then runs the change
