@@ -31,7 +31,8 @@ Out = Callable[[str], None]
 
 @dataclass
 class Site:
-    """What a command's work gets for one site: its project, connection, secrets and where to write."""
+    """What a command's work gets for one site: its project file and project, connection, secrets and
+    where to write."""
 
     path: Path
     project: Project

@@ -122,3 +122,15 @@ def test_the_playbook_uses_only_builtin_modules_and_passes_ansibles_syntax_check
         cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_server_without_conf_d_gets_its_whole_squid_conf_with_the_block():
+    """Where squid.conf has no conf.d include (Ubuntu 18.04), apply rewrites squid.conf itself with a marked
+    block: the export carries that whole file, tabs and comments included, byte for byte."""
+    base = (ROOT / "core" / "data" / "ubuntu-18.04.conf").read_text() + "#\tan admin's own note  \n"
+    rendered = squid.render(EXAMPLE, base, secrets=squid.Secrets(proxy_password_hash=HASH))
+    assert rendered.layout == "block"
+    h = ansible_export.Host(EXAMPLE, "old.toml", rendered.files, (), KEY, "Ubuntu 18.04.6 LTS, Squid 3.5.27")
+    read = {f["path"]: f["content"] for f in from_yaml(ansible_export.host_vars(h))["sensorproxy_files"]}
+    assert read["/etc/squid/squid.conf"] == rendered.file("/etc/squid/squid.conf").content
+    assert squid.BEGIN in read["/etc/squid/squid.conf"]
