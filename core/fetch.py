@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -15,6 +16,8 @@ from pathlib import Path
 from core import __version__
 
 TIMEOUT = 30  # seconds without a byte before a download counts as stalled
+TRIES = 3
+PAUSE = 1.0  # seconds before the second try; twice that before the third
 CHUNK = 1 << 16
 Progress = Callable[[int, int, str], None]  # bytes done, bytes in all, the file being fetched
 
@@ -42,9 +45,25 @@ def sha256_of(path: Path) -> str:
 
 
 def _open(url: str, start: int = 0) -> http.client.HTTPResponse | None:
-    """The server's answer, from byte `start` when it can; None when the file is not there."""
+    """The server's answer, from byte `start` when it can; None when the file is not there. A dropped
+    connection or a busy server (HTTP 500, 502-504) is tried again, TRIES times in all, as apt does
+    (Acquire::Retries); a name that does not resolve, a refused connection or a timeout is not."""
     if not url.startswith(("http://", "https://")):
         raise FetchError(f"{url}: a mirror is an http:// or https:// address", url)
+    for attempt in range(TRIES):
+        try:
+            return _request(url, start)
+        except (urllib.error.URLError, OSError) as exc:
+            if attempt + 1 == TRIES or not _transient(exc):
+                if isinstance(exc, urllib.error.HTTPError):
+                    raise FetchError(f"cannot download {url}: HTTP {exc.code} {exc.reason}", url) from None
+                reason = getattr(exc, "reason", None) or exc
+                raise FetchError(f"cannot download {url}: {reason}", url) from None
+            time.sleep(PAUSE * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _request(url: str, start: int) -> http.client.HTTPResponse | None:
     headers = {"User-Agent": f"sensorproxy/{__version__}"}
     if start:
         headers["Range"] = f"bytes={start}-"
@@ -57,11 +76,17 @@ def _open(url: str, start: int = 0) -> http.client.HTTPResponse | None:
         if exc.code == 404:
             return None
         if exc.code == 416:  # the partial file is not a prefix of this one: start again
-            return _open(url)
-        raise FetchError(f"cannot download {url}: HTTP {exc.code} {exc.reason}", url) from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise FetchError(f"cannot download {url}: {reason}", url) from None
+            return _request(url, 0)
+        raise
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, urllib.error.HTTPError):
+        return exc.code in (500, 502, 503, 504)
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    # Not a timeout: a mirror silent for TIMEOUT seconds is most often out of reach, and three waits would
+    # only make the user wait three times as long for the same answer.
+    return isinstance(reason, ConnectionResetError | ConnectionAbortedError)  # incl. RemoteDisconnected
 
 
 def small(url: str) -> bytes | None:

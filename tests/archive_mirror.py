@@ -1,11 +1,14 @@
 """Package archives for the bundle tests, served on loopback: a small one made here and signed with a test
 key (any release name, Debian's or Ubuntu's layout), and an HTTP server that answers byte ranges, can cut a
-transfer short, can serve other bytes in place of a file, and records what was asked."""
+transfer short, reset a connection or answer 503, can serve other bytes in place of a file, and records
+what was asked."""
 
 from __future__ import annotations
 
 import http.server
 import lzma
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -80,6 +83,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.split("?")[0].lstrip("/")
         self.server.asked.append((path, self.headers.get("Range")))
+        if self.server.drops.get(path):  # hang up without an answer: a connection reset
+            self.server.drops[path] -= 1
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        if self.server.busy.get(path):
+            self.server.busy[path] -= 1
+            self.send_error(503)
+            return
         body = self.server.replaced.get(path)
         if body is None:
             body = self.server.source(path)
@@ -109,6 +121,8 @@ class Server(http.server.ThreadingHTTPServer):
         self.replaced: dict[str, bytes] = {}  # path -> other bytes served in its place
         self.cut: dict[str, int] = {}  # path -> the next transfer of it stops after this many bytes
         self.slow: dict[str, float] = {}  # path -> seconds to wait after each 16 KiB of it
+        self.drops: dict[str, int] = {}  # path -> how many requests for it get their connection reset
+        self.busy: dict[str, int] = {}  # path -> how many requests for it get HTTP 503
 
     def source(self, path: str) -> bytes | None:
         file = (self.root / path).resolve()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import main as cli_main
-from core import archive, bundle, releases
+from core import archive, bundle, fetch, releases
 from core.bundle_build import build
 from core.depsolve import DependencyError, closure
 from tests.archive_mirror import Deb, serve, signing_key, write_suite
@@ -280,3 +280,23 @@ def test_a_windows_shaped_run_needs_no_posix_module_and_no_program(tmp_path, mir
     assert done.returncode == 0, done.stderr
     assert "6 packages" in done.stdout
     assert bundle.load(tmp_path / "b").packages
+
+
+def test_a_dropped_connection_or_a_busy_mirror_is_tried_again_and_a_missing_file_is_not(
+    tmp_path, mirror, key, monkeypatch
+):
+    monkeypatch.setattr(fetch, "PAUSE", 0.01)
+    index, deb = "dists/bookworm/InRelease", "pool/main/s/squid/squid_5.7-2+deb12u1_amd64.deb"
+    mirror.drops[index] = 2  # reset twice, answered the third time
+    mirror.busy[deb] = 1
+    made = make(tmp_path / "b", mirror, key)
+    assert [p for p, _ in mirror.asked].count(index) == 3
+    assert [p for p, _ in mirror.asked].count(deb) == 2
+    assert {p.name for p in made.bundle.packages} >= {"squid"}
+
+    mirror.drops[index] = 3  # more than the tries: the error says which file, and why
+    with pytest.raises(bundle.BundleError, match=r"cannot download .*/dists/bookworm/InRelease: .*(reset|closed)"):
+        make(tmp_path / "c", mirror, key)
+    mirror.asked.clear()
+    assert fetch.small(f"{mirror.url}/dists/nosuch/InRelease") is None  # a 404 is an answer, asked once
+    assert mirror.asked == [("dists/nosuch/InRelease", None)]
