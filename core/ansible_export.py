@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -85,9 +86,9 @@ def host_vars(host: Host) -> str:
     parent = project.proxy.parent
     parent_user = parent.user if parent else ""
     out = [
-        f"# sensorproxy {__version__}: site {json.dumps(project.site)} from {host.source}, rendered for",
-        f"# {host.name} ({host.system}). `sensorproxy apply` writes the same bytes: change the project and",
-        "# export again rather than editing this file.",
+        f"# sensorproxy {__version__}: site {json.dumps(project.site)} from {json.dumps(host.source)},",
+        f"# rendered for {host.name} ({host.system}).",
+        "# `sensorproxy apply` writes the same bytes: change the project and export again rather than edit this.",
         f"sensorproxy_port: {project.proxy.port}",
         f"sensorproxy_squid_conf: {yaml_text(squid.SquidLayout().squid_conf, 0)}",
         f"sensorproxy_parent_user: {yaml_text(parent_user, 0)}",
@@ -115,13 +116,14 @@ def inventory(hosts: list[Host]) -> str:
     ]
     for h in hosts:
         ssh = h.project.ssh
-        fields = [h.name, f"ansible_host={h.name}", f"ansible_port={ssh.port}", f"ansible_user={ssh.user}"]
+        # Ansible splits a host line as a shell would: a key path with spaces (Windows) needs its quotes.
+        fields = [h.name, f"ansible_host={h.name}", f"ansible_port={ssh.port}", f"ansible_user={shlex.quote(ssh.user)}"]
         if ssh.auth is AuthMethod.KEY and ssh.key_path:
-            fields.append(f"ansible_ssh_private_key_file={ssh.key_path}")
+            fields.append(f"ansible_ssh_private_key_file={shlex.quote(ssh.key_path)}")
         if ssh.sudo:
             fields.append("ansible_become=true")
         how = "password (--ask-pass)" if ssh.auth is AuthMethod.PASSWORD else "key"
-        out += [f"# {h.project.site} ({h.source}): SSH by {how}", " ".join(fields)]
+        out += [f"# {json.dumps(h.project.site)} ({json.dumps(h.source)}): SSH by {how}", " ".join(fields)]
     return "\n".join(out) + "\n"
 
 

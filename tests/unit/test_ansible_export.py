@@ -3,6 +3,7 @@ tests/lab/test_ansible.py runs the playbook against lab servers."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from dataclasses import replace
@@ -87,8 +88,22 @@ def test_inventory_and_known_hosts_say_how_each_server_is_reached():
     assert next(line for line in inventory if line.startswith("10.1.2.3 ")).split()[1:] == [
         "ansible_host=10.1.2.3", "ansible_port=2222", "ansible_user=ops", "ansible_become=true",
     ]  # fmt: skip
-    assert "# South (south.toml): SSH by password (--ask-pass)" in inventory
+    assert '# "South" ("south.toml"): SSH by password (--ask-pass)' in inventory
     assert ansible_export.known_hosts([a, b]) == f"{a.name} {KEY}\n[10.1.2.3]:2222 {KEY}\n"
+
+
+def test_a_key_path_with_spaces_reaches_ansible_whole(tmp_path):
+    ssh = replace(EXAMPLE.ssh, key_path="C:/Users/Jo Smith/.ssh/id_ed25519")
+    ansible_export.write(tmp_path, [host(replace(EXAMPLE, ssh=ssh))])
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "ANSIBLE_LOCAL_TEMP": str(tmp_path / ".tmp")}
+    shown = subprocess.run(
+        [str(Path(os.sys.executable).with_name("ansible-inventory")), "--list"],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    facts = json.loads(shown.stdout)["_meta"]["hostvars"][EXAMPLE.ssh.host]
+    assert facts["ansible_ssh_private_key_file"] == "C:/Users/Jo Smith/.ssh/id_ed25519"
+    assert facts["ansible_user"] == "commissioning"
 
 
 def test_two_projects_for_one_server_are_refused_by_name(tmp_path):
