@@ -46,10 +46,11 @@ def apply_setting(data: dict[str, Any], setting: str) -> None:
     if not m:
         raise EditError(f"{setting!r} is not KEY=VALUE (or KEY+=VALUE, KEY-=VALUE for lists)")
     key, op, text = ALIASES.get(m["key"], m["key"]), m["op"], m["value"]
-    if key not in project_keys.settable():
-        same_name = [k for k in project_keys.settable() if k.rsplit(".", 1)[-1] == key.rsplit(".", 1)[-1]]
-        close = same_name or difflib.get_close_matches(key, project_keys.settable(), n=1)
-        hint = f"; did you mean {close[0]}?" if close else f"; settable: {', '.join(project_keys.settable())}"
+    settable = project_keys.settable()
+    if key not in settable:
+        same_name = [k for k in settable if k.rsplit(".", 1)[-1] == key.rsplit(".", 1)[-1]]
+        close = same_name or difflib.get_close_matches(key, settable, n=1)
+        hint = f"; did you mean {close[0]}?" if close else f"; settable: {', '.join(settable)}"
         raise EditError(f"{key!r} is not a project setting{hint}")
     if key == "proxy.parent":
         if op != "=" or text.strip().lower() not in {"none", "off", ""}:

@@ -152,9 +152,9 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     _confirm_first(args, f"Put back {what} on the server of {args.project.name}?")
 
     def work(site: Site) -> tuple[bool, str]:
-        outcome = setup.rollback(site.session, factory=args.factory, emit=print_event)
+        outcome = setup.rollback(site.session, factory=args.factory, emit=lambda e: print_event(e, site.out))
         verdict = "rolled back" if outcome.changed else "nothing to roll back"
-        print(verdict)
+        site.out(verdict)
         return True, verdict
 
     return sites.run(args, work)
@@ -166,9 +166,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
     )
 
     def work(site: Site) -> tuple[bool, str]:
-        outcome = setup.remove(site.session, emit=print_event)
+        outcome = setup.remove(site.session, emit=lambda e: print_event(e, site.out))
         verdict = "removed sensorproxy's rules" if outcome.changed else "no sensorproxy rules were on the server"
-        print(verdict)
+        site.out(verdict)
         return True, verdict
 
     return sites.run(args, work)

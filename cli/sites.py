@@ -101,13 +101,18 @@ def run(args: argparse.Namespace, work: Work) -> int:
     return _several(args, paths, accept, work)
 
 
+def _say(line: str) -> None:
+    """One site's output, a line at a time even through a pipe (a fleet job's log follows the steps)."""
+    print(line, flush=True)
+
+
 def _one(args: argparse.Namespace, path: Path, accept: Callable[[str], str | None], work: Work) -> int:
     project = projectfile.load(path)
     require_valid(project)
     found = secrets(path)
     session = connect(project, found, accept(project.ssh.host), confirm=not getattr(args, "yes", False))
     try:
-        ok, _ = work(Site(path, project, session, found, print))
+        ok, _ = work(Site(path, project, session, found, _say))
     finally:
         session.close()
     return 0 if ok else 1
