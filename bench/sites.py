@@ -29,9 +29,8 @@ sys.path.insert(0, str(ROOT))
 from bench.apply import shell_script  # noqa: E402
 from bench.measure import row_s as row  # noqa: E402
 from core import projectfile  # noqa: E402
-from core.model import Project  # noqa: E402
 from core.remote.hostkeys import KnownHosts  # noqa: E402
-from tests.lab.fleet import fleet  # noqa: E402
+from tests.lab.fleet import fleet, site_file  # noqa: E402
 from tests.lab.lab import Lab  # noqa: E402
 from tests.lab.test_ansible import changed, playbook  # noqa: E402
 
@@ -61,11 +60,8 @@ def main() -> None:
                 """Two versions of site n's project: one sensor, and that sensor with a second one."""
                 paths = []
                 for v, names in enumerate((("sp-s1",), ("sp-s1", "sp-s2"))):
-                    p: Project = lab.project(*names)
-                    p = replace(p, site=f"Site {n}", ssh=replace(p.ssh, host=ip, port=22))
-                    path = home / f"site{n}-{v}.toml"
-                    projectfile.save(p, path)
-                    paths.append(path)
+                    project = replace(lab.project(*names), site=f"Site {n}")
+                    paths.append(site_file(home / f"site{n}-{v}.toml", project, ip))
                 return paths
 
             sites = [variants(ip, n) for n, ip in enumerate(addresses, start=1)]

@@ -12,8 +12,11 @@ import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
+from core import projectfile
+from core.model import Project
 from tests.lab.lab import BRIDGE, LAB_NET, Lab, lab_ip, sh, wait_port
 from tests.lab.releases import REPO, admit_lab, chroot, release_root, serve
 
@@ -40,6 +43,18 @@ def _lower(lab: Lab, release: str) -> Path:
     (lower / "usr" / "sbin" / "policy-rc.d").unlink()
     admit_lab(lab, lower)
     return lower
+
+
+def site_file(path: Path, project: Project, ip: str) -> Path:
+    """`project` pointed at the fleet server `ip`, saved at `path`."""
+    projectfile.save(replace(project, ssh=replace(project.ssh, host=ip, port=22)), path)
+    return path
+
+
+def trust(lab: Lab, addresses: list[str]) -> list[str]:
+    """--accept-host-key HOST=SHA256:… for each server: every fleet server shows the lab's host key."""
+    fingerprint = lab.fingerprint(lab.tmp / "host_ed25519.pub")
+    return [arg for ip in addresses for arg in ("--accept-host-key", f"{ip}={fingerprint}")]
 
 
 @contextmanager

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from core import projectfile
-from core.model import ParentProxy, Project, Sensor
-from tests.lab.fleet import fleet
+from core.model import ParentProxy, Sensor
+from tests.lab.fleet import fleet, site_file, trust
 from tests.lab.lab import HOSTS, Lab, lab_ip
 from tests.lab.test_apply import ALLOWED, AUTH, DENIED, codes
 from tests.lab.test_cli import cli
@@ -70,24 +70,13 @@ def changed(run: subprocess.CompletedProcess[str]) -> dict[str, int]:
     return {host: c["changed"] for host, c in counts.items()}
 
 
-def save(tmp: Path, name: str, project: Project, ip: str) -> Path:
-    path = tmp / f"{name}.toml"
-    projectfile.save(replace(project, ssh=replace(project.ssh, host=ip, port=22)), path)
-    return path
-
-
 def sites(lab: Lab, tmp: Path, addresses: list[str]) -> list[Path]:
     """Site 1: a proxy login, and a sensor whose name Ansible would template if it could. Site 2: no login."""
     first = lab.project("sp-s1", "sp-s2", auth_enabled=True, auth_user="sensors")
     odd = Sensor("{{ 7 * 7 }}", lab_ip(99))  # a lab address nobody uses
     first = replace(first, site="Site 1", sensors=(*first.sensors, odd))
     second = replace(lab.project("sp-s1"), site="Site 2")
-    return [save(tmp, "site1", first, addresses[0]), save(tmp, "site2", second, addresses[1])]
-
-
-def trust(lab: Lab, addresses: list[str]) -> list[str]:
-    fp = lab.fingerprint(lab.tmp / "host_ed25519.pub")
-    return [arg for ip in addresses for arg in ("--accept-host-key", f"{ip}={fp}")]
+    return [site_file(tmp / "site1.toml", first, addresses[0]), site_file(tmp / "site2.toml", second, addresses[1])]
 
 
 def test_ansible_and_sensorproxy_write_the_same_bytes_both_ways(lab: Lab, tmp_path: Path, control_dir: Path):
@@ -138,7 +127,7 @@ def test_ansible_and_sensorproxy_write_the_same_bytes_both_ways(lab: Lab, tmp_pa
 
 def test_a_configuration_squid_refuses_puts_the_previous_files_back(lab: Lab, tmp_path: Path, control_dir: Path):
     with fleet(lab, 1) as [ip]:
-        path = save(tmp_path, "site", replace(lab.project("sp-s1"), site="Site"), ip)
+        path = site_file(tmp_path / "site.toml", replace(lab.project("sp-s1"), site="Site"), ip)
         out = tmp_path / "handover"
         exported = cli(tmp_path, "export-ansible", str(path), str(out), *trust(lab, [ip]))
         assert exported.returncode == 0, exported.stdout + exported.stderr
@@ -167,7 +156,7 @@ def test_a_parent_proxy_login_comes_from_ansible_vault_only(lab: Lab, tmp_path: 
         access_log = lab.start_parent_squid(clients=(ip,), login=("upstream", parent_password))
         try:
             project = lab.project("sp-s1", parent=ParentProxy(HOSTS["sp-parent"], 3128, "upstream"))
-            path = save(tmp_path, "site", replace(project, site="Behind a parent"), ip)
+            path = site_file(tmp_path / "site.toml", replace(project, site="Behind a parent"), ip)
             out = tmp_path / "handover"
             exported = cli(tmp_path, "export-ansible", str(path), str(out), *trust(lab, [ip]))
             assert exported.returncode == 0, exported.stdout + exported.stderr

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core import projectfile
-from tests.lab.fleet import fleet
+from tests.lab.fleet import fleet, site_file, trust
 from tests.lab.lab import Lab
 from tests.lab.test_apply import ALLOWED, codes
 from tests.lab.test_cli import cli
@@ -21,19 +20,14 @@ pytestmark = pytest.mark.lab
 def site_projects(lab: Lab, tmp: Path, addresses: list[str]) -> list[Path]:
     paths = []
     for n, ip in enumerate(addresses, start=1):
-        project = lab.project("sp-s1", "sp-s2")
-        project = replace(project, site=f"Site {n}", ssh=replace(project.ssh, host=ip, port=22))
-        path = tmp / f"site{n}.toml"
-        projectfile.save(project, path)
-        paths.append(path)
+        paths.append(site_file(tmp / f"site{n}.toml", replace(lab.project("sp-s1", "sp-s2"), site=f"Site {n}"), ip))
     return paths
 
 
 def test_apply_several_sites_at_once_one_failing(lab: Lab, tmp_path: Path):
-    fp = lab.fingerprint(lab.tmp / "host_ed25519.pub")
     with fleet(lab, 3) as addresses:
         paths = site_projects(lab, tmp_path, addresses)
-        trusted = [arg for ip in addresses[:2] for arg in ("--accept-host-key", f"{ip}={fp}")]  # not the third's
+        trusted = trust(lab, addresses[:2])  # not the third's
         applied = cli(tmp_path, "apply", *map(str, paths), "--parallel", "3", "--yes", *trusted)
         assert applied.returncode == 1, applied.stdout + applied.stderr
         lines = applied.stdout.splitlines()
